@@ -1,0 +1,20 @@
+"""regnetlab: a companion to d2l section 8.8, "Designing Convolution Network Architectures".
+
+The names mirror the book's, so ``from d2l import torch as d2l`` ports as
+``import regnetlab as d2l`` for this chapter's code.
+"""
+from .anynet import AnyNet, RegNetX32
+from .blocks import BlockConfigError, ResNeXtBlock, Residual
+from .classifier import Classifier, init_cnn
+from .data import DataError, FashionMNIST
+from .models import get_model, register_model
+from .regnet import RegNetX, RegNetXConfig, generate_regnet
+from .summary import InputSizeError, check_input_size, complexity, count_params
+from .trainer import BOOK, DEFAULT, Recipe, Trainer
+
+__version__ = "0.1.0"
+__all__ = ["AnyNet", "RegNetX32", "RegNetX", "RegNetXConfig", "generate_regnet",
+           "ResNeXtBlock", "Residual", "BlockConfigError", "Classifier", "init_cnn",
+           "FashionMNIST", "DataError", "Trainer", "Recipe", "BOOK", "DEFAULT",
+           "complexity", "count_params", "check_input_size", "InputSizeError",
+           "get_model", "register_model"]
