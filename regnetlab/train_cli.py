@@ -1,4 +1,5 @@
 """``regnetlab train MODEL``: train a registered model on Fashion-MNIST and report."""
+import argparse
 import json
 import os
 import tempfile
@@ -21,7 +22,8 @@ def parse_resize(text):
     if len(size) == 1:
         size = size * 2
     if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"--resize {text!r}: expected a positive size such as 96 or 96x96")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive size such as 96 or 96x96, got {text!r}")
     return size
 
 

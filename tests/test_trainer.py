@@ -1,0 +1,102 @@
+"""Trainer: the book's fit(model, data) API, our recipe, reproducibility, clear failures."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import regnetlab as d2l  # the book's code ports with this one line changed
+from regnetlab.trainer import BOOK, DEFAULT, Trainer
+
+
+class Tiny(d2l.Classifier):
+    def __init__(self, lr=0.1):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+
+
+class Toy:
+    """A data module with the d2l interface and a learnable rule."""
+    def __init__(self, n=64):
+        g = torch.Generator().manual_seed(0)
+        self.X = torch.randn(n, 1, 2, 2, generator=g)
+        self.y = self.X.flatten(1)[:, :3].argmax(1)
+
+    def train_dataloader(self):
+        return d2l.data.TensorLoader(self.X, self.y, 16, shuffle=True)
+
+    def val_dataloader(self):
+        return d2l.data.TensorLoader(self.X, self.y, 16)
+
+
+def test_save_hyperparameters_stores_init_arguments():
+    assert Tiny(lr=0.3).lr == 0.3 and Tiny(lr=0.3).hparams == {"lr": 0.3}
+
+
+def test_one_cycle_warms_up_then_anneals_to_zero():
+    model = Tiny(lr=0.2)
+    opt, sched = Trainer(1, progress=False).configure_optimizers(model, steps=100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] < 0.01 and max(lrs) == pytest.approx(0.2) and lrs[-1] < 0.001
+    assert lrs.index(max(lrs)) == 24  # 25% warm-up
+    assert opt.param_groups[0]["momentum"] == 0.9 and opt.param_groups[0]["nesterov"]
+    assert opt.param_groups[1]["weight_decay"] == 0.0  # no decay on biases
+
+
+def test_book_recipe_is_the_models_plain_sgd():
+    opt, sched = Trainer(1, recipe=BOOK, progress=False).configure_optimizers(Tiny(lr=0.05), 10)
+    assert sched is None and opt.param_groups[0]["momentum"] == 0
+    assert opt.param_groups[0]["lr"] == 0.05
+
+
+def test_fit_learns_and_reports_figures():
+    torch.manual_seed(0)
+    res = Trainer(5, progress=False, device="cpu").fit(Tiny(lr=0.5), Toy())
+    assert res.test_acc > 0.8
+    assert res.epochs == 5 and len(res.history) == 5 and res.images_per_s > 0
+    assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
+
+
+def _run(seed):
+    torch.manual_seed(seed)
+    return Trainer(2, progress=False, seed=seed, device="cpu").fit(d2l.RegNetX32(), Toy(n=48))
+
+
+def test_seeded_runs_are_reproducible():
+    a, b = _run(3), _run(3)
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    assert a.test_acc == b.test_acc
+
+
+def test_a_diverging_run_stops_with_a_clear_error():
+    class Exploding(Tiny):
+        def forward(self, X):
+            return self.net(X) * float("nan")
+
+    with pytest.raises(FloatingPointError, match="training loss is not finite; lower the learning rate"):
+        Trainer(1, progress=False).fit(Exploding(), Toy())
+
+
+def test_bad_epochs_and_devices_are_refused():
+    with pytest.raises(ValueError, match="max_epochs=0"):
+        Trainer(0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            Trainer(1, device="cuda")
+
+
+@pytest.mark.slow
+def test_books_code_runs_with_the_import_changed(data_root, capsys):
+    """d2l 8.8's training cell, on 2,000 images so that it takes seconds."""
+    d2l.RegNetX32().layer_summary((1, 1, 96, 96))
+    assert "Sequential output shape:\t torch.Size([1, 80, 12, 12])" in capsys.readouterr().out
+    model = d2l.RegNetX32(lr=0.05)
+    trainer = d2l.Trainer(max_epochs=1, num_gpus=1, progress=False)
+    data = d2l.FashionMNIST(batch_size=128, resize=(28, 28), limit_train=2000, limit_test=500)
+    res = trainer.fit(model, data)
+    assert math.isfinite(res.train_loss) and res.test_acc > 0.3
