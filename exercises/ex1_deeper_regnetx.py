@@ -1,0 +1,67 @@
+# %% [markdown]
+# # Exercise 1: a deeper RegNetX
+#
+# > 1. Increase the number of stages to four. Can you design a deeper RegNetX that
+# >    performs better?
+# >
+# > — *Dive into Deep Learning*, section 8.8.6 (Exercises)
+#
+# **What you write.** `DeepRegNetX(lr=0.1, num_classes=10)`, an `AnyNet` with **four**
+# stages `(depth d_i, width c_i, group width g_i, bottleneck ratio k_i)` that obey the
+# RegNetX principles of section 8.8.3:
+#
+# * one shared group width $g_i = g$ and one shared bottleneck ratio $k_i = k$;
+# * non-decreasing widths $c_1 \le c_2 \le c_3 \le c_4$;
+# * non-decreasing depths $d_1 \le d_2 \le d_3 \le d_4$;
+# * every stage buildable: the bottleneck `int(round(c_i * k))` is a multiple of `g`.
+#
+# It must work on 28x28 Fashion-MNIST images (the stem and four stages halve the size
+# five times: 28 → 14 → 7 → 4 → 2 → 1) and on the book's 96x96, and stay cheap enough to
+# train on a laptop CPU.
+#
+# **What the autograder checks.** Four stages; the four principles, each named in the
+# failure message with the numbers it found; at each stage's first block a stride-2
+# ResNeXt block with a 1x1 projection shortcut; logits of shape `[batch, 10]`, finite, at
+# 28x28 and 96x96; a FLOP budget at 28x28 (about twice `RegNetX32`'s); and a short
+# training run on a few thousand images that must clearly beat chance.
+#
+# **Hints** (each one gives away a little more).
+#
+# 1. Start from `RegNetX32` in `regnetlab/anynet.py`: it is the same class with two
+#    stages. `AnyNet.__init__(arch, stem_channels, lr, num_classes)` builds one stage
+#    per entry of `arch` (section 8.8.1).
+# 2. In d2l, `groups` is the group *width* (channels per group), not the number of
+#    groups: with `g = 16` every stage width times `k` must be a multiple of 16.
+# 3. Let the paper's rule pick the widths and depths for you:
+#    `regnetlab.regnet.RegNetXConfig(depth, w_0, w_a, w_m, group_width).stages()` returns
+#    per-stage `(widths, depths, group_widths)`. Try small `depth` (6 to 10 blocks in
+#    all) and `w_m` between 1.5 and 2, and keep the candidates with four stages whose
+#    depths do not decrease; `regnetlab.summary.complexity(model)` gives the FLOPs.
+
+# %%
+# Generated from solutions/ex1_deeper_regnetx.py by scripts/make_stubs.py.
+# Students: fill in every part that raises NotImplementedError.
+from regnetlab import AnyNet
+
+
+# %%
+class DeepRegNetX(AnyNet):
+    """A RegNetX with four stages: one group width and bottleneck ratio, growing stages."""
+
+    def __init__(self, lr=0.1, num_classes=10):
+        raise NotImplementedError(
+            'Exercise 1: write DeepRegNetX.__init__: choose four stages (depth, '
+            'num_channels, groups, bot_mul) with one shared group width and bottleneck '
+            'ratio and non-decreasing depths and widths, then call super().__init__(arch, '
+            'stem_channels, lr, num_classes) (d2l 8.8.3 "RegNet" for the principles, d2l '
+            '8.8.1 for the arch format).')
+
+
+# %%
+if __name__ == "__main__":
+    from regnetlab import complexity
+
+    model = DeepRegNetX()
+    model.layer_summary((1, 1, 96, 96))
+    cost = complexity(model)
+    print(f"{cost.params} parameters, {cost.flops / 1e6:.1f} MFLOPs on a 28x28 image")

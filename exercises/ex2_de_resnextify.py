@@ -1,0 +1,80 @@
+# %% [markdown]
+# # Exercise 2: De-ResNeXt-ify RegNets
+#
+# > 2. De-ResNeXt-ify RegNets by replacing the ResNeXt block with the ResNet block. How
+# >    does your new model perform?
+# >
+# > — *Dive into Deep Learning*, section 8.8.6 (Exercises)
+#
+# **What you write.**
+#
+# * `DeAnyNet(arch, stem_channels, lr=0.1, num_classes=10)`: the AnyNet design of
+#   section 8.8.1 with the ResNet block `Residual` (section 8.6.2) in place of the
+#   ResNeXt block. A ResNet block has no groups and no bottleneck, so each entry of
+#   `arch` is just `(depth, num_channels)`, and you write its `stage(depth,
+#   num_channels)`.
+# * `DeResNeXt(lr=0.1, num_classes=10)`: `RegNetX32`'s layout (stem 32 channels, depths
+#   (4, 6), widths (32, 80)) built from `Residual` blocks.
+#
+# **What the autograder checks.** Every block is a `Residual` (no `ResNeXtBlock` left);
+# each stage's first block halves the resolution (stride 2) through a 1x1 projection
+# shortcut and the other blocks keep it, with live shortcuts; `DeResNeXt`'s stem, depths
+# and widths are `RegNetX32`'s, and `DeAnyNet` builds other `arch`s too; logits of shape
+# `[batch, 10]`, finite, at 28x28 and 96x96; and a short training run on a few thousand
+# images that must clearly beat chance.
+#
+# **Hints** (each one gives away a little more).
+#
+# 1. `AnyNet.__init__` calls `self.stage(*s)` for every entry `s` of `arch`, then adds
+#    the head and initialises the weights: overriding `stage` is all `DeAnyNet` needs.
+# 2. Copy `AnyNet.stage` (section 8.8.1) and swap the block: `Residual(num_channels,
+#    use_1x1conv=False, strides=1)` takes no `groups` and no `bot_mul`.
+# 3. The first block of a stage is `Residual(num_channels, use_1x1conv=True,
+#    strides=2)`, the others `Residual(num_channels)`; return them in an
+#    `nn.Sequential`. `DeResNeXt` passes `((4, 32), (6, 80))` and `32` to
+#    `DeAnyNet.__init__`.
+
+# %%
+# Generated from solutions/ex2_de_resnextify.py by scripts/make_stubs.py.
+# Students: fill in every part that raises NotImplementedError.
+from torch import nn
+
+from regnetlab import AnyNet, Residual
+
+
+# %%
+class DeAnyNet(AnyNet):
+    """AnyNet with ResNet blocks: ``arch`` holds ``(depth, num_channels)`` per stage.
+
+    ``DeAnyNet(arch, stem_channels, lr=0.1, num_classes=10)``: ``AnyNet.__init__`` builds
+    the stem, one ``stage(*s)`` per entry of ``arch``, and the head.
+    """
+
+    def stage(self, depth, num_channels):
+        """``depth`` ResNet blocks; the first halves the resolution (stride 2, 1x1 shortcut)."""
+        raise NotImplementedError(
+            'Exercise 2: write DeAnyNet.stage(depth, num_channels): return an '
+            'nn.Sequential of `depth` Residual blocks, the first one '
+            'Residual(num_channels, use_1x1conv=True, strides=2) (d2l 8.8.1 "The AnyNet '
+            'Design Space" for the stage, d2l 8.6.2 for the Residual block).')
+
+
+# %%
+class DeResNeXt(DeAnyNet):
+    """RegNetX32's layout (stem 32, depths (4, 6), widths (32, 80)) with ResNet blocks."""
+
+    def __init__(self, lr=0.1, num_classes=10):
+        raise NotImplementedError(
+            'Exercise 2: write DeResNeXt.__init__: call super().__init__(arch, '
+            "stem_channels, lr, num_classes) with RegNetX32's stem width and its (depth, "
+            'num_channels) per stage (d2l 8.8.3 "RegNet").')
+
+
+# %%
+if __name__ == "__main__":
+    from regnetlab import RegNetX32, complexity
+
+    for model in (RegNetX32(), DeResNeXt()):
+        cost = complexity(model)
+        print(f"{type(model).__name__}: {cost.params} parameters, "
+              f"{cost.flops / 1e6:.1f} MFLOPs on a 28x28 image")

@@ -1,0 +1,252 @@
+"""Generate the student stubs in exercises/ from the reference solutions in solutions/.
+
+The solutions are the single source: every exercise module in exercises/ is its solution
+with the answers cut out, so the two cannot drift apart. Markers, as in Otter-Grader and
+nbgrader:
+
+``# STUB: <message>``
+    One or more lines right above ``# BEGIN SOLUTION``, at its indentation. Joined, they
+    are the message of the ``NotImplementedError`` the stub raises: what to write, and
+    the section of the chapter that explains it (it must name one, e.g. ``d2l 8.8.1``).
+``# BEGIN SOLUTION`` ... ``# END SOLUTION``
+    Lines inside a function body; the stub has ``raise NotImplementedError(<message>)``
+    in their place. Choices a student makes (an architecture, a constant) live inside a
+    function too (e.g. ``__init__``), so a stub module always imports without raising.
+``# %% [markdown] tags=["solution"]`` (or any cell whose tags include ``solution``)
+    A whole notebook cell, such as the discussion of a result, kept only in solutions/.
+
+Usage: ``python scripts/make_stubs.py`` writes exercises/; ``--check`` writes nothing and
+exits 1, naming each file, when exercises/ is not what it would write.
+"""
+import argparse
+import ast
+import re
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STUB = re.compile(r"^(\s*)# STUB:(.*)$")
+BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
+END = re.compile(r"^(\s*)# END SOLUTION\s*$")
+# Anything that looks like a marker but is not one exactly (a typo must not slip through).
+MARKER_LIKE = re.compile(r"^\s*#\s*(BEGIN|END)\s+SOLUTION|^\s*#\s*STUB\b", re.IGNORECASE)
+CELL = re.compile(r"^# %%")
+SOLUTION_CELL = re.compile(r"^# %%.*\btags=\[[^\]]*[\"']solution[\"']")
+CHAPTER_REF = re.compile(r"\bd2l \d+\.\d+")
+LINE_WIDTH = 92
+
+
+class MarkerError(ValueError):
+    """A solution file whose markers cannot be turned into a stub."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One ``BEGIN``/``END SOLUTION`` block: what a student must write, and where."""
+    qualname: str   # the function it sits in, e.g. "DeAnyNet.stage"
+    message: str    # the NotImplementedError message of the stub
+    lineno: int     # line of ``# BEGIN SOLUTION`` in the solution (1-based)
+
+
+def _functions(tree):
+    """(qualname, node) of every function, with its enclosing classes and functions."""
+    out = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    out.append((name, child))
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+    visit(tree, "")
+    return out
+
+
+def _enclosing_function(functions, lineno, indent):
+    """Qualname of the innermost function whose body holds line ``lineno``, or None."""
+    best = None
+    for name, node in functions:
+        inside = node.lineno < lineno <= node.end_lineno and indent > node.col_offset
+        if inside and (best is None or node.lineno > best[1].lineno):
+            best = (name, node)
+    return best[0] if best else None
+
+
+def _drop_solution_cells(lines):
+    """The lines with every cell tagged ``solution`` removed, each kept with its number."""
+    kept, dropping = [], False
+    for n, line in enumerate(lines, 1):
+        if CELL.match(line):
+            dropping = bool(SOLUTION_CELL.match(line))
+        if not dropping:
+            kept.append((n, line))
+    return kept
+
+
+def _raise_lines(indent, message):
+    """``raise NotImplementedError(...)`` with ``message`` wrapped to the line width."""
+    chunks = textwrap.wrap(message, max(20, LINE_WIDTH - len(indent) - 8),
+                           break_long_words=False, break_on_hyphens=False)
+    chunks = [c + " " for c in chunks[:-1]] + chunks[-1:]
+    body = "\n".join(f"{indent}    {c!r}" for c in chunks)
+    return [f"{indent}raise NotImplementedError(\n{body})"]
+
+
+def _parse(source, filename):
+    """Blocks of ``source`` and the stub's lines; raises MarkerError on a bad marker."""
+    try:
+        functions = _functions(ast.parse(source, filename))
+    except SyntaxError as e:
+        raise MarkerError(f"{filename}:{e.lineno}: not valid Python: {e.msg}") from None
+    blocks, out = [], []
+    stub, begin = [], None  # pending STUB lines [(n, indent, text)]; open block (n, indent)
+    for n, line in _drop_solution_cells(source.splitlines()):
+        where = f"{filename}:{n}"
+        m_stub, m_begin, m_end = STUB.match(line), BEGIN.match(line), END.match(line)
+        if begin is not None:
+            if m_end:
+                if m_end.group(1) != begin[1]:
+                    raise MarkerError(f"{where}: '# END SOLUTION' is indented differently "
+                                      f"from its '# BEGIN SOLUTION' (line {begin[0]})")
+                begin = None
+            elif m_begin or m_stub:
+                raise MarkerError(f"{where}: marker inside the solution block opened at "
+                                  f"line {begin[0]}; expected '# END SOLUTION' first")
+            elif line.strip() and not line.startswith(begin[1]):
+                raise MarkerError(f"{filename}:{begin[0]}: '# BEGIN SOLUTION' not closed "
+                                  f"by '# END SOLUTION' before line {n}, which is "
+                                  "indented less")
+            continue
+        if m_stub:
+            if stub and m_stub.group(1) != stub[0][1]:
+                raise MarkerError(f"{where}: '# STUB:' line indented differently from "
+                                  f"the one at line {stub[0][0]}")
+            stub.append((n, m_stub.group(1), m_stub.group(2).strip()))
+            continue
+        if m_begin:
+            indent = m_begin.group(1)
+            if not stub:
+                raise MarkerError(f"{where}: '# BEGIN SOLUTION' without '# STUB: <message>' "
+                                  "line(s) right above it, at the same indentation")
+            if stub[0][1] != indent:
+                raise MarkerError(f"{where}: '# BEGIN SOLUTION' is indented differently "
+                                  f"from its '# STUB:' line (line {stub[0][0]})")
+            message = " ".join(t for _, _, t in stub if t)
+            if not CHAPTER_REF.search(message):
+                raise MarkerError(f"{filename}:{stub[0][0]}: the STUB message names no "
+                                  "section of the chapter; expected e.g. 'd2l 8.8.1' in "
+                                  f"{message!r}")
+            qualname = _enclosing_function(functions, n, len(indent))
+            if qualname is None:
+                raise MarkerError(f"{where}: '# BEGIN SOLUTION' outside a function body: "
+                                  "the stub would raise when the module is imported; put "
+                                  "the choice inside a function (e.g. __init__)")
+            blocks.append(Block(qualname, message, n))
+            out.extend(_raise_lines(indent, message))
+            stub, begin = [], (n, indent)
+            continue
+        if m_end:
+            raise MarkerError(f"{where}: '# END SOLUTION' without a '# BEGIN SOLUTION'")
+        if stub:
+            raise MarkerError(f"{filename}:{stub[0][0]}: '# STUB:' line(s) not followed by "
+                              "'# BEGIN SOLUTION'")
+        if MARKER_LIKE.match(line):
+            raise MarkerError(f"{where}: unrecognised marker {line.strip()!r}; expected "
+                              "exactly '# STUB: <message>', '# BEGIN SOLUTION' or "
+                              "'# END SOLUTION'")
+        out.append(line)
+    if begin is not None:
+        raise MarkerError(f"{filename}:{begin[0]}: '# BEGIN SOLUTION' not closed by "
+                          "'# END SOLUTION' before the end of the file")
+    if stub:
+        raise MarkerError(f"{filename}:{stub[0][0]}: '# STUB:' line(s) at the end of the "
+                          "file, not followed by '# BEGIN SOLUTION'")
+    return blocks, out
+
+
+def solution_blocks(source, filename="<solution>"):
+    """The blocks a student must write in ``source`` (a solution module's text)."""
+    return _parse(source, filename)[0]
+
+
+def make_stub(source, filename="<solution>"):
+    """The student stub for a solution module's text ``source``."""
+    _, lines = _parse(source, filename)
+    # Say where the file comes from in its first code cell (a comment, not a cell of its own).
+    note = [f"# Generated from solutions/{Path(filename).name} by scripts/make_stubs.py.",
+            "# Students: fill in every part that raises NotImplementedError."]
+    for i, line in enumerate(lines):
+        if line.rstrip() == "# %%":
+            lines[i + 1:i + 1] = note
+            break
+    stub = "\n".join(lines) + "\n"
+    try:
+        ast.parse(stub, filename)
+    except SyntaxError as e:  # e.g. a block that was a function's whole body and more
+        raise MarkerError(f"{filename}: the generated stub is not valid Python "
+                          f"(stub line {e.lineno}: {e.msg})") from None
+    return stub
+
+
+def expected_exercises(solutions_dir):
+    """{file name: text} of everything the generator writes into exercises/."""
+    files = {}
+    for path in sorted(Path(solutions_dir).glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        files[path.name] = text if path.name == "__init__.py" else make_stub(text, str(path))
+    return files
+
+
+def out_of_sync(solutions_dir, exercises_dir):
+    """Lines naming each file of exercises/ that differs from what would be generated."""
+    expected = expected_exercises(solutions_dir)
+    problems = []
+    for name, text in expected.items():
+        path = Path(exercises_dir) / name
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{path}: differs from the stub generated from "
+                            f"{Path(solutions_dir) / name}")
+    for path in sorted(Path(exercises_dir).glob("*.py")):
+        if path.name not in expected:
+            problems.append(f"{path}: has no solution in {solutions_dir}")
+    return problems
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if exercises/ is out of sync")
+    p.add_argument("--solutions", type=Path, default=ROOT / "solutions")
+    p.add_argument("--exercises", type=Path, default=ROOT / "exercises")
+    args = p.parse_args(argv)
+    try:
+        if args.check:
+            problems = out_of_sync(args.solutions, args.exercises)
+            for line in problems:
+                print(f"make_stubs: out of sync: {line}", file=sys.stderr)
+            if problems:
+                print("make_stubs: run `python scripts/make_stubs.py` to regenerate",
+                      file=sys.stderr)
+            return 1 if problems else 0
+        files = expected_exercises(args.solutions)
+    except MarkerError as e:
+        print(f"make_stubs: error: {e}", file=sys.stderr)
+        return 2
+    args.exercises.mkdir(exist_ok=True)
+    for name, text in files.items():
+        path = args.exercises / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"make_stubs: wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
