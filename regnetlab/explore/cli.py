@@ -1,0 +1,98 @@
+"""``regnetlab explore STUDY``: sample, train and compare networks of a design space.
+
+``regnetlab explore anynetx`` trains N networks from each AnyNetX space A..E and prints
+their errors' EDF summary and the dominance statistics; ``regnetlab explore report``
+re-makes every table and figure from recorded results files.
+"""
+import os
+from pathlib import Path
+
+from .studies import STUDIES
+
+DEFAULTS = {"epochs": 2, "train_images": 4000, "test_images": 2000, "batch_size": 128,
+            "lr": 0.1}
+
+
+def add_arguments(p):
+    p.add_argument("study", choices=[*STUDIES, "report"],
+                   help="; ".join(f"{k}: {v.summary}" for k, v in STUDIES.items())
+                   + "; report: tables and figures from recorded results")
+    p.add_argument("--n", type=int, default=None,
+                   help="networks per design space (default: the study's, see docs)")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="seeds per fixed model (vionet, exercises, PerfectMLP); "
+                   "default: the study's")
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    p.add_argument("--train-images", type=int, default=DEFAULTS["train_images"], metavar="N",
+                   help="train on the first N training images")
+    p.add_argument("--test-images", type=int, default=DEFAULTS["test_images"], metavar="N",
+                   help="measure the error on the first N test images")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
+    p.add_argument("--seed", type=int, default=0, help="draws networks and seeds training")
+    p.add_argument("--spaces", default=None, help="anynetx only: e.g. A,E (default A..E)")
+    p.add_argument("--scale", type=int, default=4,
+                   help="mlp only: width factor of the large networks (default 4)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="worker processes, one network each (default: min(2, CPUs))")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help="results file (default results/STUDY.jsonl); rerun to resume")
+    p.add_argument("--source", default="solutions",
+                   help="folder with the exercise modules: solutions (default) or exercises")
+    p.add_argument("--device", default=None, help="cpu, cuda (default: CUDA if present)")
+    p.add_argument("--data", default=None, help="Fashion-MNIST folder (default $REGNETLAB_DATA)")
+    p.add_argument("--results", default="results", help="report: folder of results files")
+    p.add_argument("--summary", default="results/summary", help="report: markdown tables here")
+    p.add_argument("--figures", default="docs/figures/explore", help="report: figures here")
+
+
+def settings_of(args, study):
+    """What fixes a network's budget: resuming with other settings is refused."""
+    for name in ("epochs", "train_images", "test_images", "batch_size", "workers", "threads"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: "
+                             "expected a positive integer")
+    if not args.lr > 0:
+        raise ValueError(f"--lr {args.lr}: expected a positive learning rate")
+    s = {"epochs": args.epochs, "train_images": args.train_images,
+         "test_images": args.test_images, "batch_size": args.batch_size, "lr": args.lr,
+         "recipe": "regnetlab", "seed": args.seed}
+    if STUDIES[study].uses_source:
+        s["source"] = Path(args.source).name
+    if study == "mlp":
+        s["scale"] = args.scale
+    return s
+
+
+def run(args):
+    from . import report
+    from .studies import trials
+    from .sweep import run_sweep
+
+    if args.study == "report":
+        for line in report.make_all(args.results, args.summary, args.figures):
+            print(line)
+        return 0
+    spec = STUDIES[args.study]
+    n = spec.default_n if args.n is None else args.n
+    seeds = spec.default_seeds if args.seeds is None else args.seeds
+    if n < 0 or seeds < 0:
+        raise ValueError(f"--n {n} / --seeds {seeds}: expected non-negative integers")
+    settings = settings_of(args, args.study)
+    spaces = args.spaces.split(",") if args.spaces else None
+    todo = trials(args.study, n, seeds, args.seed, args.source, args.scale, spaces)
+    out = args.out or os.path.join("results", f"{args.study}.jsonl")
+    try:
+        records, seconds = run_sweep(out, args.study, settings, todo, args.workers,
+                                     initargs=(args.source, args.data, args.device,
+                                               args.threads))
+    except KeyboardInterrupt:
+        print(f"{args.study}: stopped; every finished network is in {out}. Run the same "
+              "command again to resume.")
+        raise
+    print(f"{args.study}: {len(records)} networks in {out} (this run: {seconds:.0f} s wall)")
+    extra = {"principles": report.principles(settings)} if args.study == "vionet" else {}
+    for line in report.study_lines(args.study, settings, records, **extra):
+        print(line)
+    return 0

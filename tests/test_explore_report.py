@@ -1,0 +1,124 @@
+"""Reports from results files, exercise modules loaded from a folder, and the solutions."""
+import json
+from pathlib import Path
+
+import pytest
+
+from regnetlab.cli import main
+from regnetlab.explore import sources
+from regnetlab.explore.report import make_all
+from regnetlab.explore.results import make_header
+from regnetlab.explore.studies import build_model, trials
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = {"epochs": 2, "train_images": 4000, "test_images": 2000, "batch_size": 128,
+            "lr": 0.1, "recipe": "regnetlab", "seed": 0}
+
+
+def write(path, study, records, settings=SETTINGS):
+    lines = [make_header(study, settings)] + records
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def rec(key, group, err, seed=0):
+    return {"key": key, "group": group, "seed": seed, "test_error": err, "params": 1000,
+            "flops": 2e6, "wall_time_s": 1.0, "device": "cpu", "diverged": False}
+
+
+def test_report_tables_figures_and_verdicts(tmp_path):
+    res = tmp_path / "results"
+    res.mkdir()
+    # E is clearly better than A; B, C, D overlap A
+    recs = [rec(f"{s}/{i:03d}", s, base + 0.001 * i) for s, base in
+            (("A", 0.30), ("B", 0.30), ("C", 0.30), ("D", 0.30), ("E", 0.10)) for i in range(10)]
+    write(res / "anynetx.jsonl", "anynetx", recs)
+    write(res / "regnetx.jsonl", "regnetx", [rec(f"RegNetX/{i:03d}", "RegNetX", 0.2 + 0.001 * i)
+                                             for i in range(10)])
+    ex = [rec(f"{m}/s{s}", m, e + 0.01 * s, s) for s in range(3)
+          for m, e in (("RegNetX32", 0.10), ("DeepRegNetX", 0.11), ("DeResNeXt", 0.20))]
+    write(res / "exercises.jsonl", "exercises", ex)
+    out = make_all(res, tmp_path / "summary", tmp_path / "fig")
+    assert len(out) == 3
+    any_md = (tmp_path / "summary" / "anynetx.md").read_text()
+    assert "Budget: 50 networks, each trained 2 epochs on the first 4,000" in any_md
+    assert "| A vs E | 10, 10 | 0.00 |" in any_md and "E better" in any_md
+    assert "| A vs B | 10, 10 |" in any_md and "no significant difference" in any_md
+    reg_md = (tmp_path / "summary" / "regnetx.md").read_text()
+    assert "| RegNetX vs AnyNetXA | 10, 10 | 1.00 |" in reg_md and "RegNetX better" in reg_md
+    ex_md = (tmp_path / "summary" / "exercises.md").read_text()
+    # paired by seed: DeResNeXt is +10 pp on every seed (zero spread), DeepRegNetX +1 pp
+    assert "| DeResNeXt | 3 | 21.0 ± 1.0 |" in ex_md and "+10.0 ± 0.0 | beyond noise" in ex_md
+    for name in ("anynetx_edf.png", "regnetx_edf.png"):
+        assert (tmp_path / "fig" / name).stat().st_size > 10_000
+
+
+def test_report_refuses_an_empty_folder(tmp_path, capsys):
+    assert main(["explore", "report", "--results", str(tmp_path)]) == 2
+    assert "no results files" in capsys.readouterr().err
+
+
+def test_a_stub_gives_a_clear_error(tmp_path):
+    (tmp_path / "ex3_vionet.py").write_text(
+        "def vionet_family():\n    raise NotImplementedError\n")
+    with pytest.raises(sources.SourceError, match="not implemented yet"):
+        trials("vionet", 1, 1, source=tmp_path)
+    with pytest.raises(sources.SourceError, match="no ex4_perfect_mlp.py"):
+        trials("mlp", 1, 1, source=tmp_path)
+
+
+def test_modules_load_by_path_without_staying_on_sys_path(tmp_path):
+    import sys
+    (tmp_path / "helper_mod.py").write_text("VALUE = 41\n")
+    (tmp_path / "ex9.py").write_text("from helper_mod import VALUE\nANSWER = VALUE + 1\n")
+    assert sources.get(tmp_path, "ex9", "ANSWER") == 42
+    assert str(tmp_path.resolve()) not in sys.path
+
+
+@pytest.mark.skipif(not (ROOT / "solutions" / "ex4_perfect_mlp.py").is_file(),
+                    reason="solutions/ not present")
+@pytest.mark.parametrize("study", ["vionet", "mlp", "exercises"])
+def test_every_trial_of_the_solution_studies_builds(study):
+    import torch
+    seen, todo = set(), []
+    for t in trials(study, 1, 1, source=ROOT / "solutions"):
+        kind = "member" if "member" in t.config else t.group
+        if kind not in seen:  # one of each (a family member builds the whole family)
+            seen.add(kind)
+            todo.append(t)
+    for t in todo:
+        torch.manual_seed(t.seed)
+        model = build_model(t, lr=0.05, source=ROOT / "solutions")
+        assert model.lr == 0.05
+        assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10), t.key
+
+
+def test_vionet_and_mlp_reports_answer_with_n_and_noise(tmp_path):
+    res = tmp_path / "results"
+    res.mkdir()
+    vio = []
+    for s in range(4):
+        vio.append(rec(f"RegNetX32/s{s}", "RegNetX32", 0.10 + 0.01 * s, s))
+        vio.append(rec(f"VioNet-c/s{s}", "VioNet-c", 0.15 + 0.01 * s, s))  # +5 pp every seed
+        vio.append(rec(f"VioNet-d/s{s}", "VioNet-d", 0.10 + 0.01 * (3 - s), s))  # noise
+    for g, base in (("ok", 0.2), ("d", 0.2), ("c", 0.3)):
+        vio += [rec(f"sampled-{g}/{i:03d}", f"sampled-{g}", base + 0.002 * i, i) for i in range(6)]
+    write(res / "vionet.jsonl", "vionet", vio, {**SETTINGS, "source": "nowhere"})
+    mlp = []
+    for space in ("none", "all"):
+        for i in range(5):
+            e = 0.1 + 0.01 * i + (0.05 if space == "none" else 0)
+            mlp.append(rec(f"small/{space}/{i:03d}", f"small/{space}", e, i))
+            mlp.append(rec(f"large/{space}/{i:03d}", f"large/{space}", e - 0.02, i))
+    mlp += [rec(f"PerfectMLP/s{s}", "PerfectMLP", 0.05, s) for s in range(3)]
+    write(res / "mlp.jsonl", "mlp", mlp, {**SETTINGS, "source": "nowhere", "scale": 4})
+    make_all(res, tmp_path / "summary", tmp_path / "fig")
+    vio_md = (tmp_path / "summary" / "vionet.md").read_text()
+    assert "| 1 | VioNet-c |" in vio_md and "+5.0 ± 0.0 | beyond noise" in vio_md
+    assert "| 2 | VioNet-d |" in vio_md and "within noise" in vio_md
+    assert "Only VioNet-c costs more than the seed-to-seed noise" in vio_md
+    assert "| c | c | 6 |" in vio_md  # sampled group c: +10 pp over ok
+    mlp_md = (tmp_path / "summary" / "mlp.md").read_text()
+    assert "Spearman rho = 1.00 between each network's error small and scaled up, n = 10" in mlp_md
+    assert "0 of the 10 sampled small MLPs have a lower error" in mlp_md
+    for name in ("vionet.png", "mlp_edf.png", "mlp_extrapolation.png"):
+        assert (tmp_path / "fig" / name).stat().st_size > 10_000
