@@ -66,3 +66,15 @@ def test_missing_data_folder_exits_2_naming_it(tmp_path):
 def test_info_lists_models_with_params(capsys):
     assert main(["info"]) == 0
     assert "179,290" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_one_epoch_of_the_default_recipe_on_all_data_beats_80_percent(data_root, tmp_path):
+    """The foundation issue's bar: `regnetlab train RegNetX32 --epochs 1` > 80% on a CPU."""
+    out = tmp_path / "run.json"
+    r = cli("train", "RegNetX32", "--epochs", "1", "--no-progress", "--json", str(out),
+            "--data", str(data_root))
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(out.read_text())
+    assert figures["num_train"] == 60000 and figures["num_test"] == 10000
+    assert figures["test_acc"] > 0.80

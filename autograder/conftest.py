@@ -1,0 +1,6 @@
+"""Load the grading plugin (fixtures ex1..ex4, thresholds; points; reports).
+
+`autograder/pytest.ini` loads it already; this line covers runs that pick another
+configuration file, such as `pytest autograder /path/to/hidden/tests`.
+"""
+pytest_plugins = ["regnetlab.grading.plugin"]

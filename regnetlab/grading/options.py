@@ -1,0 +1,41 @@
+"""The grading options, declared once for both ``regnetlab grade`` and ``pytest autograder``.
+
+Each entry is (pytest flag, ``regnetlab grade`` flag, argparse keywords). The pytest
+plugin adds the first flags; the CLI adds the second and passes their values on to
+pytest under the first.
+"""
+SHARED = [
+    ("--no-train", "--no-train", dict(
+        action="store_true",
+        help="skip the short training runs (fast; their points are not graded)")),
+    ("--tier", "--tier", dict(
+        default="auto", choices=["auto", "cpu", "gpu"],
+        help="training tier (default: gpu when CUDA is available, else cpu)")),
+    ("--exercise-timeout", "--timeout", dict(
+        type=float, default=None, metavar="S",
+        help="seconds one exercise's worker may run (default 480 on cpu, 300 on gpu)")),
+    ("--memory-gb", "--memory-gb", dict(
+        type=float, default=6.0, metavar="GB",
+        help="memory cap of the process that runs the submission (CPU only; default 6)")),
+    ("--jobs", "--jobs", dict(
+        type=int, default=None, metavar="N",
+        help="exercises graded side by side (default: CPU cores, at most 4)")),
+    ("--only", "--only", dict(default=None, metavar="ex1,ex3",
+                              help="grade these exercises only")),
+    ("--grade-json", "--json", dict(default=None, metavar="PATH",
+                                    help="write the full results as JSON")),
+    ("--gradescope", "--gradescope", dict(default=None, metavar="PATH",
+                                          help="write Gradescope results.json")),
+    ("--grade-junit", "--junit", dict(default=None, metavar="PATH",
+                                      help="write JUnit XML, one testcase per rubric line")),
+    ("--classroom", "--classroom", dict(
+        default=None, metavar="PATH",
+        help="write the GitHub Classroom reporter JSON (base64-encode it for the action)")),
+    ("--data", "--data", dict(
+        default=None, metavar="DIR",
+        help="folder holding FashionMNIST/raw/ (default: $REGNETLAB_DATA, else a cache)")),
+]
+
+
+def dest(flag):
+    return flag.lstrip("-").replace("-", "_")

@@ -1,0 +1,93 @@
+"""The grader's short training runs: one recipe per tier, thresholds from the calibration.
+
+A correct network must clearly learn in a run short enough for a laptop, and an
+untrained, frozen or broken one must clearly not. Two tiers:
+
+- ``cpu``: 28x28, the first 4,000 training and 1,000 test images, one epoch (seconds
+  per network on a 2-core CPU);
+- ``gpu``: 28x28, all 60,000 training and 10,000 test images, two epochs.
+
+The thresholds live in ``autograder/calibration.json``, written by
+``benchmarks/calibrate_thresholds.py`` from the reference solutions (see
+``autograder/CALIBRATION.md``). Grading always trains with seed 0, so a submission gets
+the same accuracy on every run on one machine; the margin absorbs other machines.
+"""
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+GRADING_SEED = 0
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    image_size: int
+    limit_train: int | None
+    limit_test: int | None
+    epochs: int
+    batch_size: int
+
+
+TIERS = {
+    "cpu": Tier("cpu", 28, 4000, 1000, 1, 64),
+    "gpu": Tier("gpu", 28, None, None, 2, 128),
+}
+
+
+def pick_tier(name="auto"):
+    """``auto`` is ``gpu`` when torch sees CUDA, else ``cpu``."""
+    if name == "auto":
+        import torch
+        name = "gpu" if torch.cuda.is_available() else "cpu"
+    if name not in TIERS:
+        raise ValueError(f"tier {name!r}: expected one of auto, {', '.join(TIERS)}")
+    return TIERS[name]
+
+
+def load_data(tier, root=None, device="cpu"):
+    from ..data import FashionMNIST
+    return FashionMNIST(batch_size=tier.batch_size, resize=(tier.image_size,) * 2, root=root,
+                        device=device, limit_train=tier.limit_train,
+                        limit_test=tier.limit_test, seed=GRADING_SEED)
+
+
+def short_train(build, tier, data, seed=GRADING_SEED, device=None):
+    """Build a model with ``build()`` after seeding, train it one tier's run, report."""
+    import torch
+
+    from ..trainer import Trainer
+
+    torch.manual_seed(seed)
+    model = build()
+    lr = getattr(model, "lr", None)
+    if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
+        raise ValueError(f"{type(model).__name__}.lr = {lr!r}: expected a learning rate >= 0 "
+                         "(the `lr` argument of __init__, 0.1 by default)")
+    trainer = Trainer(tier.epochs, seed=seed, device=device, progress=False,
+                      eval_every_epoch=False)
+    res = trainer.fit(model, data)
+    return {"test_acc": res.test_acc, "train_loss": res.train_loss,
+            "train_acc": res.train_acc, "seconds": round(res.wall_time_s, 2),
+            "images_per_s": round(res.images_per_s), "device": res.device,
+            "tier": asdict(tier), "seed": seed, "lr": lr,
+            "num_train": data.num_train, "num_test": data.num_val}
+
+
+def calibration_file(tests_dir):
+    return Path(tests_dir) / "calibration.json"
+
+
+def load_thresholds(path, tier):
+    """{model key: minimum test accuracy} for ``tier`` from a calibration file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no calibration file; run "
+                                "benchmarks/calibrate_thresholds.py to write it")
+    data = json.loads(path.read_text())
+    try:
+        models = data["tiers"][tier]["models"]
+    except KeyError:
+        raise ValueError(f"{path}: no thresholds for tier {tier!r}") from None
+    return {key: row["threshold"] for key, row in models.items()}

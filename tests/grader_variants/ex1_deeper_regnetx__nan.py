@@ -1,0 +1,12 @@
+"""A correct network whose logits are NaN."""
+from regnetlab import AnyNet
+
+
+class DeepRegNetX(AnyNet):
+    def __init__(self, lr=0.1, num_classes=10):
+        channels, depths = (32, 64, 80, 128), (1, 1, 2, 2)
+        super().__init__(tuple((d, c, 16, 1) for d, c in zip(depths, channels)),
+                         32, lr, num_classes)
+
+    def forward(self, X):
+        return self.net(X) * float("nan")

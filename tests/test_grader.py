@@ -1,0 +1,200 @@
+"""Tests of the autograder itself: reference solutions, stubs, reports, hidden tests.
+
+Each grading runs ``regnetlab grade`` in a subprocess, as a student or CI would. Most use
+``--no-train`` (structure only, seconds); the two marked ``slow`` train on real data.
+The deliberately wrong submissions are in test_grader_variants.py.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS, EXERCISES = REPO / "solutions", REPO / "exercises"
+HIDDEN_EXAMPLE = REPO / "autograder" / "examples" / "hidden"
+
+
+def grade(target, *args, cwd=None, timeout=900):
+    """Run ``regnetlab grade TARGET ARGS --json``; return (results dict, output, exit code)."""
+    cwd = Path(cwd or target)
+    out = cwd / "results.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "regnetlab", "grade", str(target),
+                           "--tier", "cpu", "--json", str(out), *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    output = proc.stdout + proc.stderr
+    assert out.is_file(), f"no results written (exit {proc.returncode}):\n{output[-3000:]}"
+    return json.loads(out.read_text()), output, proc.returncode
+
+
+def submission(tmp_path, replace=None):
+    """A copy of the reference solutions with some modules replaced: {module: source}."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for path in SOLUTIONS.glob("ex*.py"):
+        shutil.copyfile(path, folder / path.name)
+    for module, source in (replace or {}).items():
+        (folder / f"{module}.py").write_text(source)
+    return folder
+
+
+def failed(result, exercise=None):
+    return {t["nodeid"].split("::")[-1] for t in result["tests"]
+            if t["status"] == "failed" and exercise in (None, t["exercise"])}
+
+
+def points(result, exercise):
+    ex = result["exercises"][exercise]
+    return ex["score"], ex["max_score"]
+
+
+@pytest.fixture(scope="module")
+def structure_of_solutions(tmp_path_factory):
+    """The reference solutions graded without training (shared by several tests)."""
+    cwd = tmp_path_factory.mktemp("grade-solutions")
+    result, output, code = grade(
+        SOLUTIONS, "--no-train", "--gradescope", str(cwd / "gs.json"),
+        "--junit", str(cwd / "junit.xml"), "--classroom", str(cwd / "classroom.json"),
+        cwd=cwd)
+    return result, output, code, cwd
+
+
+def test_reference_solutions_earn_every_structure_point(structure_of_solutions):
+    result, output, code, _ = structure_of_solutions
+    assert code == 0, output[-3000:]
+    assert failed(result) == set()
+    assert result["score"] == result["max_score"] > 0
+    assert "total:" in output and "Traceback" not in output
+    # without training, the training rubric lines are reported as not graded
+    skipped = [t for t in result["tests"] if t["status"] == "skipped"]
+    assert skipped and all("learns" in t["name"] for t in skipped)
+    assert result["not_graded"] == sum(t["points"] for t in skipped)
+
+
+def test_rubric_is_worth_100_points(structure_of_solutions):
+    result = structure_of_solutions[0]
+    total = sum(t["points"] for t in result["tests"])
+    assert total == 100
+    for ex in ("ex1", "ex2", "ex3", "ex4"):
+        assert sum(t["points"] for t in result["tests"] if t["exercise"] == ex) == 25
+    # every rubric line names its exercise, as a student reads it
+    assert all(t["name"].startswith(t["exercise"] + ": ") for t in result["tests"])
+
+
+def test_gradescope_report(structure_of_solutions):
+    result, _, _, cwd = structure_of_solutions
+    gs = json.loads((cwd / "gs.json").read_text())
+    assert gs["score"] == result["score"]
+    assert gs["max_score"] == result["max_score"]
+    assert len(gs["tests"]) == len(result["tests"])
+    for t in gs["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "output", "visibility"}
+        assert 0 <= t["score"] <= t["max_score"] or t["max_score"] == 0
+    assert sum(t["score"] for t in gs["tests"]) == gs["score"]
+
+
+def test_junit_report(structure_of_solutions):
+    result, _, _, cwd = structure_of_solutions
+    root = ET.parse(cwd / "junit.xml").getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == len(result["tests"])
+    assert {s.get("name") for s in root.findall("testsuite")} == {"ex1", "ex2", "ex3", "ex4"}
+    assert len(root.findall(".//skipped")) == sum(t["status"] == "skipped"
+                                                  for t in result["tests"])
+    assert not root.findall(".//failure")
+
+
+def test_classroom_report(structure_of_solutions):
+    result, _, _, cwd = structure_of_solutions
+    cls = json.loads((cwd / "classroom.json").read_text())
+    assert cls["version"] == 1 and cls["status"] == "pass"
+    assert cls["max_score"] == result["max_score"]
+    assert sum(t["score"] for t in cls["tests"]) == result["score"]
+    assert all(t["status"] == "pass" for t in cls["tests"])
+
+
+def test_same_submission_same_grade(structure_of_solutions, tmp_path):
+    first = structure_of_solutions[0]
+    again, _, _ = grade(SOLUTIONS, "--no-train", "--only", "ex3", cwd=tmp_path)
+    assert [(t["name"], t["status"], t["earned"]) for t in again["tests"]] == \
+        [(t["name"], t["status"], t["earned"]) for t in first["tests"] if t["exercise"] == "ex3"]
+
+
+def test_untouched_stubs_score_zero_without_a_traceback(tmp_path):
+    result, output, code = grade(EXERCISES, "--no-train", cwd=tmp_path)
+    assert code == 1
+    assert result["score"] == 0 and result["max_score"] > 0
+    assert "Traceback" not in output
+    graded = [t for t in result["tests"] if t["status"] != "skipped"]
+    assert graded and all("learns" in t["name"] for t in result["tests"] if t not in graded)
+    for t in graded:
+        assert t["status"] == "failed"
+        assert "Traceback" not in t["message"]
+        # the stub's own message, naming what to write, reaches the student
+        assert "NotImplementedError" in t["message"] and "Exercise" in t["message"], t
+
+
+def test_hidden_tests_count_like_public_ones(tmp_path):
+    result, output, code = grade(SOLUTIONS, "--no-train", "--only", "ex1", "--hidden",
+                                 str(HIDDEN_EXAMPLE), "--gradescope",
+                                 str(tmp_path / "gs.json"), cwd=tmp_path)
+    hidden = [t for t in result["tests"] if t["hidden"]]
+    assert hidden, output[-2000:]
+    public = [t for t in result["tests"] if not t["hidden"] and t["status"] != "skipped"]
+    assert result["max_score"] == sum(t["points"] for t in hidden + public)
+    gs = json.loads((tmp_path / "gs.json").read_text())
+    assert {t["visibility"] for t in gs["tests"] if "hidden" in t["tags"]} == {"after_published"}
+    # without --hidden, the example folder is not collected (it sits in norecursedirs)
+    plain, _, _ = grade(SOLUTIONS, "--no-train", "--only", "ex1", cwd=tmp_path)
+    assert not any(t["hidden"] for t in plain["tests"])
+    assert len(plain["tests"]) == len(result["tests"]) - len(hidden)
+
+
+def test_hidden_test_can_fail(tmp_path):
+    """The example hidden test asks for at least 6 blocks; a 5-block design loses it."""
+    shallow = ("from regnetlab import AnyNet\n\n\nclass DeepRegNetX(AnyNet):\n"
+               "    def __init__(self, lr=0.1, num_classes=10):\n"
+               "        super().__init__(tuple((1, c, 16, 1) for c in (32, 48, 64, 80)), "
+               "32, lr, num_classes)\n")
+    sub = submission(tmp_path, {"ex1_deeper_regnetx": shallow})
+    result, output, _ = grade(sub, "--no-train", "--only", "ex1", "--hidden",
+                              str(HIDDEN_EXAMPLE), cwd=tmp_path)
+    lost = {t["nodeid"].split("::")[-1] for t in result["tests"] if t["status"] == "failed"}
+    assert lost == {"test_at_least_six_blocks"}, output[-2000:]
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path):
+    for args, words in ((["no/such/folder"], "no such folder"),
+                        (["solutions", "--only", "ex9"], "--only ex9"),
+                        (["solutions", "--hidden", "no/such/dir"], "--hidden")):
+        proc = subprocess.run([sys.executable, "-m", "regnetlab", "grade", *args, "--no-train"],
+                              cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert words in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_reference_solutions_score_100_with_training(tmp_path, data_root):
+    result, output, code = grade(SOLUTIONS, cwd=tmp_path)
+    assert code == 0, output[-4000:]
+    assert result["score"] == result["max_score"] == 100
+    assert result["training"] == "on"
+
+
+@pytest.mark.slow
+def test_plain_pytest_autograder_grades_the_stubs(tmp_path, data_root):
+    """`pytest autograder` works on its own, and grades exercises/ by default."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "autograder"), "-q",
+                           "--grade-json", str(tmp_path / "r.json")],
+                          cwd=REPO, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert proc.returncode == 1
+    assert result["submission"] == str(EXERCISES)
+    assert result["score"] == 0 and result["max_score"] == 100
+    assert "total: 0/100" in proc.stdout
