@@ -28,7 +28,8 @@
 # **What the autograder checks.** No convolution, not as a module and not as an
 # operation in the forward pass; the stages, depths and widths `AnyMLP` builds from an
 # `arch`; logits of shape `[batch, 10]`, finite; samples of `sample_anymlp` obey every
-# constraint asked for and build; and `PerfectMLP` trains briefly well above chance.
+# constraint asked for and build; `PerfectMLP` follows the three `MLP_PRINCIPLES`; and
+# `PerfectMLP` trains briefly well above chance.
 #
 # **Hints** (each one gives away a little more).
 #
