@@ -3,7 +3,7 @@
 (1) book: torchvision FashionMNIST + DataLoader with Resize + ToTensor per sample, plain
     SGD (no momentum) at lr 0.05, batch 128, NCHW tensors, d2l's training loop;
 (2) regnetlab: the whole set resident as normalised tensors, batches by indexing,
-    channels-last, and the default recipe (Nesterov SGD, one-cycle), batch 256, lr 0.1.
+    channels-last, and the default recipe (Nesterov SGD, one-cycle), batch 256, lr 0.2.
 
 At 28x28 both train until --epochs and we report training images/s and the training time
 until the test accuracy first reaches --target (evaluation time excluded). At 96x96 (the
@@ -57,7 +57,7 @@ def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0):
     return {"images_per_s": seen / train_time, "history": history}
 
 
-def ours_run(resize, epochs, max_steps=None, lr=0.1, batch_size=256, seed=0):
+def ours_run(resize, epochs, max_steps=None, lr=0.2, batch_size=256, seed=0):
     torch.manual_seed(seed)
     model = RegNetX32(lr=lr)
     limit = max_steps * batch_size if max_steps else None

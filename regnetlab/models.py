@@ -1,14 +1,14 @@
 """The model registry: the names ``regnetlab train MODEL`` accepts.
 
-A name is either registered here (``RegNetX32``, the paper's RegNetX models scaled to
-Fashion-MNIST) or a reference to a class in a module or file, ``module:Class`` or
-``path/to/file.py:Class`` (for example ``solutions.ex1_deeper_regnetx:DeepRegNetX``).
+A name is either registered here (``RegNetX32``) or a reference to a class in a module
+or file, ``module:Class`` or ``path/to/file.py:Class`` (for example
+``solutions/ex1_deeper_regnetx.py:DeepRegNetX``).
 """
 import importlib
-import importlib.util
 from pathlib import Path
 
 from .anynet import RegNetX32
+from .files import load_module
 
 MODELS = {}
 
@@ -30,12 +30,9 @@ register_model(RegNetX32)
 def _load_reference(ref):
     target, _, attr = ref.rpartition(":")
     if target.endswith(".py"):
-        path = Path(target)
-        if not path.is_file():
-            raise UnknownModelError(f"model {ref!r}: no file {path}")
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        if not Path(target).is_file():
+            raise UnknownModelError(f"model {ref!r}: no file {target}")
+        module = load_module(target)
     else:
         try:
             module = importlib.import_module(target)
@@ -49,9 +46,18 @@ def _load_reference(ref):
 def get_model(name, **kwargs):
     """Build the model called ``name`` (a registered name or ``module:Class``)."""
     if name in MODELS:
-        return MODELS[name](**kwargs)
-    if ":" in name:
-        return _load_reference(name)(**kwargs)
-    raise UnknownModelError(
-        f"unknown model {name!r}: expected one of {', '.join(sorted(MODELS))}, "
-        "or module:Class / path/to/file.py:Class")
+        factory = MODELS[name]
+    elif ":" in name:
+        factory = _load_reference(name)
+    else:
+        raise UnknownModelError(
+            f"unknown model {name!r}: expected one of {', '.join(sorted(MODELS))}, "
+            "or module:Class / path/to/file.py:Class")
+    try:
+        return factory(**kwargs)
+    except NotImplementedError as e:  # an exercise stub not filled in yet
+        raise UnknownModelError(f"model {name!r} is not implemented yet: {e}") from None
+    except TypeError as e:
+        raise UnknownModelError(
+            f"model {name!r} could not be built with {kwargs} ({e}); expected a class "
+            "taking lr= and num_classes= keywords") from None

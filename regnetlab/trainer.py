@@ -49,7 +49,10 @@ class FitResult:
 def pick_device(device=None, num_gpus=0):
     """An explicit device wins; else CUDA if asked for (``num_gpus``) or present, else CPU."""
     if device not in (None, "auto"):
-        dev = torch.device(device)
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"--device {device}: expected cpu, cuda or cuda:N") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"--device {device}: CUDA is not available on this machine; "
                              "use --device cpu or leave --device out")
@@ -127,6 +130,9 @@ class Trainer:
         train_loader, val_loader = data.train_dataloader(), data.val_dataloader()
         if hasattr(train_loader, "generator"):
             train_loader.generator.manual_seed(self.seed)
+        if len(train_loader) == 0:
+            raise ValueError("no training batch: training needs at least 2 images "
+                             "(batch norm cannot learn from one)")
         steps = self.max_epochs * len(train_loader)
         opt, sched = self.configure_optimizers(model, steps)
         loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=self.recipe.label_smoothing)

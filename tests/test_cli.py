@@ -43,7 +43,11 @@ def test_a_model_given_as_file_and_class_trains(data_root, tmp_path):
     (["train", "ResNet9000"], "unknown model 'ResNet9000': expected one of RegNetX32"),
     (["train", "RegNetX32", "--resize", "4"], "4x4 images are too small for RegNetX32"),
     (["train", "RegNetX32", "--resize", "big"], "expected a positive size such as 96"),
-    (["train", "RegNetX32", "--epochs", "0"], "--epochs 0: expected a positive integer"),
+    (["train", "RegNetX32", "--epochs", "0"], "--epochs: expected a positive whole number, got '0'"),
+    (["train", "RegNetX32", "--device", "banana"], "--device banana: expected cpu, cuda"),
+    (["train", "RegNetX32", "--json", "/"], "/: is a folder; expected a file path"),
+    (["train", "exercises/ex1_deeper_regnetx.py:DeepRegNetX"], "is not implemented yet"),
+    (["train", "regnetlab.regnet:generate_regnet"], "expected a class taking lr= and num_classes="),
     (["train", "RegNetX32", "--lr", "-1"], "--lr -1.0: expected a positive learning rate"),
     (["train", "nosuchmodule:Net"], "cannot import 'nosuchmodule'"),
 ])

@@ -131,3 +131,8 @@ def test_successful_download_is_verified_then_moved_into_place(monkeypatch, tmp_
 def test_bad_arguments_are_named(kwargs, match, data_root):
     with pytest.raises(ValueError, match=match):
         FashionMNIST(root=data_root, **kwargs)
+
+
+def test_a_resident_set_too_big_for_memory_is_refused_up_front(data_root):
+    with pytest.raises(DataError, match=r"70,000 images of 2000x2000 take .* GiB .*--limit-train"):
+        FashionMNIST(resize=(2000, 2000), root=data_root)

@@ -100,3 +100,12 @@ def test_books_code_runs_with_the_import_changed(data_root, capsys):
     data = d2l.FashionMNIST(batch_size=128, resize=(28, 28), limit_train=2000, limit_test=500)
     res = trainer.fit(model, data)
     assert math.isfinite(res.train_loss) and res.test_acc > 0.3
+
+
+def test_too_few_images_for_one_batch_is_refused():
+    class One(Toy):
+        def train_dataloader(self):
+            return d2l.data.TensorLoader(self.X[:1], self.y[:1], 16, shuffle=True)
+
+    with pytest.raises(ValueError, match="no training batch: training needs at least 2 images"):
+        Trainer(1, progress=False).fit(Tiny(), One())

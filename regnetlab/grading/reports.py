@@ -12,21 +12,10 @@ every worker has ended; a submission's code never holds these paths.
   in ``properties``, for CI dashboards.
 """
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-from ..train_cli import write_json as _write_json_file
-
-
-def _atomic_text(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+from ..files import atomic_write_text as _atomic_text
+from ..files import write_json as _write_json_file
 
 
 def _fmt(x):
