@@ -23,7 +23,10 @@
 # failure message with the numbers it found; at each stage's first block a stride-2
 # ResNeXt block with a 1x1 projection shortcut; logits of shape `[batch, 10]`, finite, at
 # 28x28 and 96x96; a FLOP budget at 28x28 (about twice `RegNetX32`'s); and a short
-# training run on a few thousand images that must clearly beat chance.
+# training run (seed 0) whose test accuracy must reach at least the threshold calibrated
+# on the reference solution: the training budget (CPU or GPU tier) and each exercise's
+# threshold, with how they were set, are in `autograder/CALIBRATION.md` (the grader reads
+# the thresholds from `autograder/calibration.json`).
 #
 # **Hints** (each one gives away a little more).
 #
