@@ -14,17 +14,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from regnetlab.cli import positive_int
 from regnetlab.explore.studies import trials
-from regnetlab.explore.sweep import run_sweep
+from regnetlab.explore.sweep import check_data, run_sweep
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, nargs="+", default=[4, 8, 16])
-    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--train-images", type=int, default=1000)
-    p.add_argument("--test-images", type=int, default=500)
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--n", type=positive_int, nargs="+", default=[4, 8, 16])
+    p.add_argument("--workers", type=positive_int, nargs="+", default=[1, 2])
+    p.add_argument("--train-images", type=positive_int, default=1000)
+    p.add_argument("--test-images", type=positive_int, default=500)
+    p.add_argument("--epochs", type=positive_int, default=1)
     p.add_argument("--data", default=None)
     args = p.parse_args(argv)
     settings = {"epochs": args.epochs, "train_images": args.train_images,
@@ -40,7 +41,7 @@ def main(argv=None):
                 t0 = time.perf_counter()
                 records, _ = run_sweep(path, "regnetx", settings, trials("regnetx", n, 0), w,
                                        initargs=(None, args.data, "cpu", 1),
-                                       log=lambda *_: None)
+                                       log=lambda *_: None, check=check_data)
                 walls[n, w] = time.perf_counter() - t0
                 assert len(records) == n
                 print(f"  N={n:3d} workers={w}: {walls[n, w]:6.1f} s", flush=True)

@@ -24,10 +24,10 @@ from regnetlab import DEFAULT, FashionMNIST, RegNetX32, Trainer
 from regnetlab.data import book_fashion_mnist
 
 
-def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0):
+def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0, device="cpu"):
     """d2l's Trainer.fit, reduced to its essentials: per-sample transforms, plain SGD."""
     torch.manual_seed(seed)
-    model = RegNetX32(lr=lr)
+    model = RegNetX32(lr=lr).to(device)
     train, val = book_fashion_mnist(None, batch_size=batch_size, resize=resize)
     opt = model.configure_optimizers()  # torch.optim.SGD(params, lr) as in d2l
     history, train_time, seen, steps = [], 0.0, 0, 0
@@ -35,6 +35,7 @@ def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0):
         model.train()
         t0 = time.perf_counter()
         for batch in train:
+            batch = [t.to(device) for t in batch]
             loss = model.training_step(batch)
             opt.zero_grad()
             loss.backward()
@@ -50,6 +51,7 @@ def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0):
         correct = total = 0
         with torch.no_grad():
             for X, y in val:
+                X, y = X.to(device), y.to(device)
                 correct += (model(X).argmax(1) == y).sum().item()
                 total += len(y)
         history.append({"epoch": epoch + 1, "train_time_s": train_time,
@@ -57,13 +59,14 @@ def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0):
     return {"images_per_s": seen / train_time, "history": history}
 
 
-def ours_run(resize, epochs, max_steps=None, lr=0.2, batch_size=256, seed=0):
+def ours_run(resize, epochs, max_steps=None, lr=0.2, batch_size=256, seed=0, device="cpu"):
     torch.manual_seed(seed)
     model = RegNetX32(lr=lr)
     limit = max_steps * batch_size if max_steps else None
     data = FashionMNIST(batch_size=batch_size, resize=resize, limit_train=limit,
-                        limit_test=batch_size if max_steps else None, seed=seed)
-    res = Trainer(1 if max_steps else epochs, recipe=DEFAULT, device="cpu", seed=seed,
+                        limit_test=batch_size if max_steps else None, seed=seed,
+                        device=device)
+    res = Trainer(1 if max_steps else epochs, recipe=DEFAULT, device=device, seed=seed,
                   progress=False).fit(model, data)
     return {"images_per_s": res.images_per_s, "history": res.history}
 
@@ -85,15 +88,19 @@ def main(argv=None):
     p.add_argument("--target", type=float, default=0.87)
     p.add_argument("--steps-96", type=int, default=30)
     p.add_argument("--skip-28", action="store_true")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (both pipelines)")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
+    dev = args.device
 
+    where = torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu"
     machine = (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "
-               f"threads, torch {torch.__version__}, cpu")
+               f"threads, torch {torch.__version__}, {where}")
     out = {"machine": machine, "epochs": args.epochs, "target": args.target}
     rows = []
     if not args.skip_28:
-        book, ours = book_run((28, 28), args.epochs), ours_run((28, 28), args.epochs)
+        book = book_run((28, 28), args.epochs, device=dev)
+        ours = ours_run((28, 28), args.epochs, device=dev)
         out["28"] = {"book": book, "ours": ours}
         tb, to = time_to(book["history"], args.target), time_to(ours["history"], args.target)
         rows += [
@@ -102,8 +109,8 @@ def main(argv=None):
             (f"28x28 test acc after {args.epochs} epochs", book["history"][-1]["test_acc"],
              ours["history"][-1]["test_acc"]),
         ]
-    book96 = book_run((96, 96), 1, max_steps=args.steps_96)
-    ours96 = ours_run((96, 96), 1, max_steps=args.steps_96)
+    book96 = book_run((96, 96), 1, max_steps=args.steps_96, device=dev)
+    ours96 = ours_run((96, 96), 1, max_steps=args.steps_96, device=dev)
     out["96"] = {"book": book96, "ours": ours96, "steps": args.steps_96}
     rows.append((f"96x96 training images/s ({args.steps_96} steps)",
                  book96["images_per_s"], ours96["images_per_s"]))

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from regnetlab.grading.training import TIERS, load_data, short_train  # noqa: E402
-from regnetlab.train_cli import write_json  # noqa: E402
+from regnetlab.files import write_json  # noqa: E402
 
 MIN_MARGIN = 0.08    # accuracy points: covers other CPUs' rounding, and thread counts
 STD_FACTOR = 4       # ... or four seed-to-seed standard deviations, if that is more
