@@ -50,6 +50,43 @@ def test_report_tables_figures_and_verdicts(tmp_path):
     assert "| DeResNeXt | 3 | 21.0 ± 1.0 |" in ex_md and "+10.0 ± 0.0 | beyond noise" in ex_md
     for name in ("anynetx_edf.png", "regnetx_edf.png"):
         assert (tmp_path / "fig" / name).stat().st_size > 10_000
+    # the generated sentences the docs include instead of typing numbers by hand
+    assert ("**Finding.** 50 networks (n = 10 per space). Of the consecutive spaces and A "
+            "against E, E better than D (D- = 1.00, p = 0.000, n = 10 + 10); E better than A "
+            "(D- = 1.00, p = 0.000, n = 10 + 10); the other 3 comparisons show no "
+            "significant difference.") in any_md
+    assert "<!-- --8<-- [start:finding] -->" in any_md
+    assert ("RegNetX's median error is 20.5% (n = 10), against 30.4% for AnyNetXA (n = 10) "
+            "and 10.5% for AnyNetXE (n = 10); RegNetX better than AnyNetXA (D+ = 1.00") in reg_md
+    assert "AnyNetXE better than RegNetX (D- = 1.00" in reg_md
+    assert ("DeResNeXt errs 21.0% ± 1.0 (difference +10.0 ± 0.0 pp, beyond noise; its 3 "
+            "seeds range from 20.0% to 22.0%) with 1.00 times RegNetX32's FLOPs") in ex_md
+
+
+@pytest.mark.parametrize("field", ["group", "test_error", "params", "flops", "wall_time_s",
+                                   "device", "seed"])
+def test_report_names_the_line_of_a_record_missing_a_field(tmp_path, capsys, field):
+    res = tmp_path / "results"
+    res.mkdir()
+    recs = [rec(f"A/{i:03d}", "A", 0.2) for i in range(3)]
+    del recs[1][field]
+    write(res / "anynetx.jsonl", "anynetx", recs)
+    argv = ["explore", "report", "--results", str(res), "--summary", str(tmp_path / "s"),
+            "--figures", str(tmp_path / "f")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"anynetx.jsonl: line 3 (network 'A/001') has no '{field}'" in err
+    assert "Traceback" not in err and not (tmp_path / "s").exists()
+
+
+def test_report_names_the_line_of_a_field_with_a_bad_value(tmp_path, capsys):
+    res = tmp_path / "results"
+    res.mkdir()
+    write(res / "anynetx.jsonl", "anynetx", [rec("A/000", "A", 0.2), rec("A/001", "A", "0.3")])
+    assert main(["explore", "report", "--results", str(res), "--summary", str(tmp_path / "s"),
+                 "--figures", str(tmp_path / "f")]) == 2
+    assert "line 3 (network 'A/001') has 'test_error' = '0.3', expected a number from 0 to 1" \
+        in capsys.readouterr().err
 
 
 def test_report_refuses_an_empty_folder(tmp_path, capsys):
@@ -120,5 +157,36 @@ def test_vionet_and_mlp_reports_answer_with_n_and_noise(tmp_path):
     mlp_md = (tmp_path / "summary" / "mlp.md").read_text()
     assert "Spearman rho = 1.00 between each network's error small and scaled up, n = 10" in mlp_md
     assert "0 of the 10 sampled small MLPs have a lower error" in mlp_md
+    assert ("n = 5 per space; against the unconstrained space none: all better than none "
+            "(D+ = 1.00, p = 0.007, n = 5 + 5).") in mlp_md
+    assert "The 95% intervals are ±0.0 to ±4.1 pp wide with 4 seeds" in vio_md
     for name in ("vionet.png", "mlp_edf.png", "mlp_extrapolation.png"):
         assert (tmp_path / "fig" / name).stat().st_size > 10_000
+
+
+def test_recorded_summaries_are_what_the_report_makes_of_the_results(tmp_path, monkeypatch):
+    """results/summary/*.md (which the docs include) match results/*.jsonl: no drift."""
+    monkeypatch.chdir(ROOT)  # the VioNet principles' words come from solutions/
+    recorded = sorted((ROOT / "results" / "summary").glob("*.md"))
+    if not recorded:
+        pytest.skip("no recorded results in results/")
+    make_all(ROOT / "results", tmp_path / "summary", tmp_path / "fig")
+    for md in recorded:
+        assert (tmp_path / "summary" / md.name).read_text() == md.read_text(), (
+            f"{md} is stale: run `regnetlab explore report`")
+
+
+def test_explorer_page_types_no_result_numbers_by_hand():
+    """The recorded-runs section includes its numbers from results/summary, never retypes them."""
+    import re
+    page = (ROOT / "docs" / "explorer.md").read_text()
+    section = page.split("## What the recorded runs show", 1)[1].split("\n## ", 1)[0]
+    includes = re.findall(r'^--8<-- "(results/summary/[^":]+):([a-z_]+)"$', section, re.M)
+    assert len(includes) >= 5
+    for path, name in includes:
+        assert f"[start:{name}]" in (ROOT / path).read_text(), f"{path} has no section {name}"
+    prose = "\n".join(line for line in section.splitlines()
+                      if not line.startswith(("--8<--", "![")))
+    typed = re.findall(r"\d+\.\d+|\d+\s*%|\b[np]\s*[=<>]+\s*\d|±\s*\d|"
+                       r"\d+ (?:networks|seeds|points|pp|per)", prose)
+    assert not typed, f"numbers typed by hand in docs/explorer.md: {typed}"

@@ -45,11 +45,18 @@ def test_anynetx_samples_obey_their_space(space):
 
 
 def test_anynetx_samples_build():
+    import torch
     for space in ANYNETX_CONSTRAINTS:
         rng = random.Random(space)
         for _ in range(2):
             cfg = sample_anynetx(rng, space)
-            AnyNet([tuple(s) for s in cfg["arch"]], cfg["stem_channels"])
+            torch.manual_seed(0)
+            model = AnyNet([tuple(s) for s in cfg["arch"]], cfg["stem_channels"])
+            model.eval()
+            with torch.no_grad():
+                logits = model(torch.randn(3, 1, 28, 28))
+            assert logits.shape == (3, 10), f"space {space}: {cfg['arch']}"
+            assert torch.isfinite(logits).all(), f"space {space}: {cfg['arch']}"
 
 
 def test_regnetx_samples_are_generated_and_small():

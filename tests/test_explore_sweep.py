@@ -21,11 +21,40 @@ def fake_init(settings):
     pass
 
 
+def fake_record(key, i=0):
+    return {"key": key, "group": "X", "seed": i, "test_error": 0.1 * i, "params": 1,
+            "flops": 1, "wall_time_s": 0.0, "diverged": False, "device": "cpu"}
+
+
 def fake_runner(trial):
     time.sleep(0.05)
-    return {"key": trial.key, "group": trial.group, "seed": trial.seed,
-            "test_error": 0.1 * trial.config["i"], "params": 1, "flops": 1,
-            "wall_time_s": 0.0, "diverged": False, "device": "cpu"}
+    return fake_record(trial.key, trial.config["i"])
+
+
+def failing_runner(trial):
+    """Fails on the last trial, after the others had time to finish (runs in a worker)."""
+    if trial.key == "X/005":
+        time.sleep(0.5)
+        raise ValueError(f"boom in {trial.key}")
+    return fake_runner(trial)
+
+
+def interrupted_runner(trial):
+    """Ctrl-C while training the last trial."""
+    if trial.key == "X/005":
+        time.sleep(0.5)
+        raise KeyboardInterrupt
+    return fake_runner(trial)
+
+
+def stuck_runner(trial):
+    """The first trial trains 'forever' while the second one fails."""
+    if trial.key == "X/000":
+        time.sleep(60)
+    if trial.key == "X/001":
+        time.sleep(0.5)
+        raise ValueError(f"boom in {trial.key}")
+    return fake_runner(trial)
 
 
 class Interrupt:
@@ -81,10 +110,12 @@ def test_torn_last_line_is_dropped_and_retrained(tmp_path):
     ('{"hello": 1}\n', "not a regnetlab explore header"),
     ("", "is empty"),
     (json.dumps({**make_header("anynetx", SETTINGS), "version": 99}) + "\n", "version 99"),
-    (json.dumps(make_header("anynetx", SETTINGS)) + '\n{"key": "X/000"}\nnot json\n'
-     '{"key": "X/001"}\n', "line 3 is not valid JSON"),
-    (json.dumps(make_header("anynetx", SETTINGS)) + '\n{"key": "X/000"}\n{"key": "X/000"}\n',
-     "line 3 repeats network 'X/000'"),
+    (json.dumps(make_header("anynetx", SETTINGS)) + f"\n{json.dumps(fake_record('X/000'))}\n"
+     f"not json\n{json.dumps(fake_record('X/001'))}\n", "line 3 is not valid JSON"),
+    (json.dumps(make_header("anynetx", SETTINGS)) + f"\n{json.dumps(fake_record('X/000'))}\n"
+     f"{json.dumps(fake_record('X/000'))}\n", "line 3 repeats network 'X/000'"),
+    (json.dumps(make_header("anynetx", SETTINGS)) + f"\n{json.dumps(fake_record('X/000'))}\n"
+     '{"key": "X/001"}\n', "line 3 .network 'X/001'. has no 'group'"),
     (json.dumps(make_header("anynetx", SETTINGS)) + '\n[1, 2]\n', "not a result record"),
     (json.dumps(make_header("regnetx", SETTINGS)) + "\n", "holds the 'regnetx' study"),
     (json.dumps(make_header("anynetx", {**SETTINGS, "epochs": 3})) + "\n",
@@ -123,15 +154,55 @@ def test_parallel_workers_record_every_network_once(tmp_path):
     assert sorted(keys) == [f"X/{i:03d}" for i in range(8)] and len(records) == 8
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--workers", "0"], "--workers 0"),
-    (["--epochs", "0"], "--epochs 0"),
-    (["--lr", "-1"], "--lr -1"),
-])
-def test_cli_refuses_bad_sizes(tmp_path, capsys, argv, message):
-    assert main(["explore", "regnetx", "--out", str(tmp_path / "r.jsonl"), *argv]) == 2
-    assert message in capsys.readouterr().err
+@pytest.mark.parametrize("flag", ["--n", "--seeds", "--workers", "--epochs", "--train-images",
+                                  "--test-images", "--batch-size", "--threads", "--scale"])
+@pytest.mark.parametrize("value", ["0", "-2", "1.5"])
+def test_cli_refuses_sizes_below_one_before_any_file(tmp_path, capsys, flag, value):
+    with pytest.raises(SystemExit) as stop:  # argparse: usage + one error line, status 2
+        main(["explore", "regnetx", "--out", str(tmp_path / "r.jsonl"), flag, value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: expected a positive whole number, got '{value}'" in err
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_cli_refuses_a_bad_learning_rate(tmp_path, capsys):
+    assert main(["explore", "regnetx", "--out", str(tmp_path / "r.jsonl"), "--lr", "-1"]) == 2
+    assert "--lr -1" in capsys.readouterr().err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+@pytest.mark.parametrize("runner, error", [(failing_runner, ValueError),
+                                           (interrupted_runner, KeyboardInterrupt)])
+def test_worker_error_surfaces_and_finished_networks_stay(tmp_path, runner, error):
+    path = tmp_path / "r.jsonl"
+    with pytest.raises(error):  # the worker's own error, not one from stopping the pool
+        sweep(path, runner, n=6, workers=2)
+    keys = [r["key"] for r in read_results(path)[1]]
+    assert keys and "X/005" not in keys  # the finished ones are kept, the failed one not
+    assert set(keys) <= {f"X/{i:03d}" for i in range(5)}
+
+
+def test_a_failed_sweep_stops_the_workers_still_training(tmp_path):
+    import multiprocessing as mp
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="boom in X/001"):
+        sweep(tmp_path / "r.jsonl", stuck_runner, n=2, workers=2)
+    assert not [p for p in mp.active_children() if p.is_alive()], "a worker still runs"
+    assert time.perf_counter() - start < 40
+
+
+def test_cli_bad_data_folder_fails_once_in_one_line(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    argv = ["explore", "regnetx", "--n", "1", "--data", str(tmp_path / "nonexistent"),
+            "--out", str(out), "--workers", "2"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("regnetlab explore: error: no Fashion-MNIST folder at")
+    assert "nonexistent" in lines[0] and "Traceback" not in captured.out + captured.err
+    assert not out.exists()  # nothing recorded, so no file left behind
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ re-makes every table and figure from recorded results files.
 import os
 from pathlib import Path
 
+from ..cli import positive_int
 from .studies import STUDIES
 
 DEFAULTS = {"epochs": 2, "train_images": 4000, "test_images": 2000, "batch_size": 128,
@@ -17,25 +18,25 @@ def add_arguments(p):
     p.add_argument("study", choices=[*STUDIES, "report"],
                    help="; ".join(f"{k}: {v.summary}" for k, v in STUDIES.items())
                    + "; report: tables and figures from recorded results")
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", type=positive_int, default=None,
                    help="networks per design space (default: the study's, see docs)")
-    p.add_argument("--seeds", type=int, default=None,
+    p.add_argument("--seeds", type=positive_int, default=None,
                    help="seeds per fixed model (vionet, exercises, PerfectMLP); "
                    "default: the study's")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    p.add_argument("--train-images", type=int, default=DEFAULTS["train_images"], metavar="N",
-                   help="train on the first N training images")
-    p.add_argument("--test-images", type=int, default=DEFAULTS["test_images"], metavar="N",
-                   help="measure the error on the first N test images")
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    p.add_argument("--epochs", type=positive_int, default=DEFAULTS["epochs"])
+    p.add_argument("--train-images", type=positive_int, default=DEFAULTS["train_images"],
+                   metavar="N", help="train on the first N training images")
+    p.add_argument("--test-images", type=positive_int, default=DEFAULTS["test_images"],
+                   metavar="N", help="measure the error on the first N test images")
+    p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
     p.add_argument("--seed", type=int, default=0, help="draws networks and seeds training")
     p.add_argument("--spaces", default=None, help="anynetx only: e.g. A,E (default A..E)")
-    p.add_argument("--scale", type=int, default=4,
+    p.add_argument("--scale", type=positive_int, default=4,
                    help="mlp only: width factor of the large networks (default 4)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+    p.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1),
                    help="worker processes, one network each (default: min(2, CPUs))")
-    p.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    p.add_argument("--threads", type=positive_int, default=1, help="torch threads per worker")
     p.add_argument("--out", default=None, metavar="PATH",
                    help="results file (default results/STUDY.jsonl); rerun to resume")
     p.add_argument("--source", default="solutions",
@@ -48,11 +49,10 @@ def add_arguments(p):
 
 
 def settings_of(args, study):
-    """What fixes a network's budget: resuming with other settings is refused."""
-    for name in ("epochs", "train_images", "test_images", "batch_size", "workers", "threads"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: "
-                             "expected a positive integer")
+    """What fixes a network's budget: resuming with other settings is refused.
+
+    (The sizes are whole numbers >= 1 already: their argparse type is ``positive_int``.)
+    """
     if not args.lr > 0:
         raise ValueError(f"--lr {args.lr}: expected a positive learning rate")
     s = {"epochs": args.epochs, "train_images": args.train_images,
@@ -68,7 +68,7 @@ def settings_of(args, study):
 def run(args):
     from . import report
     from .studies import trials
-    from .sweep import run_sweep
+    from .sweep import check_data, run_sweep
 
     if args.study == "report":
         for line in report.make_all(args.results, args.summary, args.figures):
@@ -77,8 +77,6 @@ def run(args):
     spec = STUDIES[args.study]
     n = spec.default_n if args.n is None else args.n
     seeds = spec.default_seeds if args.seeds is None else args.seeds
-    if n < 0 or seeds < 0:
-        raise ValueError(f"--n {n} / --seeds {seeds}: expected non-negative integers")
     settings = settings_of(args, args.study)
     spaces = args.spaces.split(",") if args.spaces else None
     todo = trials(args.study, n, seeds, args.seed, args.source, args.scale, spaces)
@@ -86,7 +84,7 @@ def run(args):
     try:
         records, seconds = run_sweep(out, args.study, settings, todo, args.workers,
                                      initargs=(args.source, args.data, args.device,
-                                               args.threads))
+                                               args.threads), check=check_data)
     except KeyboardInterrupt:
         print(f"{args.study}: stopped; every finished network is in {out}. Run the same "
               "command again to resume.")

@@ -75,23 +75,60 @@ GROUP_HEADER = ("| space | n | median error % | mean ± sd % | best % | median p
                 "| median MFLOPs | s / network |\n|---|---|---|---|---|---|---|---|")
 
 
-def dominance_rows(pairs, groups):
-    rows = ["| X vs Y | n_X, n_Y | D+ (X's EDF above Y's) | p | D- (Y's above X's) | p | verdict |",
-            "|---|---|---|---|---|---|---|"]
+def compare(pairs, groups):
+    """``(X, Y, dominance, winner)`` for each pair present; winner is X, Y, or None."""
+    out = []
     for a, b in pairs:
         if a not in groups or b not in groups:
             continue
         d = dominance(errors(groups[a]), errors(groups[b]))
-        if d["p_plus"] < 0.05 and d["p_minus"] >= 0.05:
-            verdict = f"{a} better"
-        elif d["p_minus"] < 0.05 and d["p_plus"] >= 0.05:
-            verdict = f"{b} better"
+        plus, minus = d["p_plus"] < 0.05, d["p_minus"] < 0.05
+        out.append((a, b, d, a if plus and not minus else b if minus and not plus else None))
+    return out
+
+
+def dominance_rows(pairs, groups):
+    rows = ["| X vs Y | n_X, n_Y | D+ (X's EDF above Y's) | p | D- (Y's above X's) | p | verdict |",
+            "|---|---|---|---|---|---|---|"]
+    for a, b, d, winner in compare(pairs, groups):
+        if winner:
+            verdict = f"{winner} better"
         else:
             verdict = "no significant difference (p >= 0.05)" if max(
                 d["p_plus"], d["p_minus"]) >= 0.05 else "EDFs cross"
         rows.append(f"| {a} vs {b} | {d['n']}, {d['m']} | {d['d_plus']:.2f} | "
                     f"{d['p_plus']:.3f} | {d['d_minus']:.2f} | {d['p_minus']:.3f} | {verdict} |")
     return rows
+
+
+def snippet(name, lines):
+    """``lines`` between pymdownx.snippets section markers: a docs page includes them with
+    ``--8<-- "results/summary/STUDY.md:NAME"`` instead of retyping their numbers."""
+    return [f"<!-- --8<-- [start:{name}] -->", *lines, f"<!-- --8<-- [end:{name}] -->"]
+
+
+def sizes(groups, names, unit):
+    """'n = 20 per space' when the groups are equal in size, else 'n = 20, 18, ...'."""
+    ns = [len(groups[k]) for k in names]
+    return (f"n = {ns[0]} per {unit}" if len(set(ns)) == 1 else
+            "n = " + ", ".join(f"{n} ({k})" for n, k in zip(ns, names)))
+
+
+def dominance_finding(results, what):
+    """One sentence on a list of :func:`compare` results: the significant ones, or none."""
+    wins = [(a, b, d, w) for a, b, d, w in results if w]
+    if not wins:
+        p = min(min(d["p_plus"], d["p_minus"]) for _, _, d, _ in results)
+        return (f"no {what} differs significantly: every one-sided KS p >= {p:.3f}"
+                if len(results) > 1 else f"they do not differ significantly: both one-sided "
+                f"KS p >= {p:.3f}")
+    said = [f"{w} better than {b if w == a else a} (D{'+' if w == a else '-'} = "
+            f"{d['d_plus' if w == a else 'd_minus']:.2f}, p = "
+            f"{d['p_plus' if w == a else 'p_minus']:.3f}, n = {d['n']} + {d['m']})"
+            for a, b, d, w in wins]
+    rest = len(results) - len(wins)
+    return "; ".join(said) + (f"; the other {rest} comparison{'s' if rest > 1 else ''} "
+                              "show no significant difference" if rest else "")
 
 
 def paired_cost(recs, base_recs):
@@ -162,6 +199,12 @@ def anynetx_lines(settings, records, figure=None):
               "first space's EDF lies above, i.e. more of its networks reach low error):", ""]
     pairs = list(zip(ANYNETX_SPACES, ANYNETX_SPACES[1:])) + [("A", "E")]
     lines += dominance_rows(pairs, g)
+    spaces = [s for s in ANYNETX_SPACES if s in g]
+    flops = ", ".join(f"{s} {np.median([r['flops'] for r in g[s]]) / 1e6:.2f}" for s in spaces)
+    lines += [""] + snippet("finding", [
+        f"**Finding.** {len(records)} networks ({sizes(g, spaces, 'space')}). Of the "
+        f"consecutive spaces and A against E, {dominance_finding(compare(pairs, g), 'pair')}. "
+        f"The constraints also shift the networks' sizes (median MFLOPs: {flops})."])
     if figure:
         plot_edfs(figure, {s: errors(g[s]) for s in ANYNETX_SPACES if s in g},
                   "AnyNetX A to E (scaled to 28x28 Fashion-MNIST)", short_budget(settings, records))
@@ -188,6 +231,15 @@ def regnetx_lines(settings, records, anynetx=None, figure=None):
     lines += [GROUP_HEADER] + [group_row(k, v) for k, v in g.items()]
     lines += ["", "Dominance:", ""]
     lines += dominance_rows([("RegNetX", "AnyNetXA"), ("RegNetX", "AnyNetXE")], g)
+    med = {k: pct(np.median(errors(v))) for k, v in g.items()}
+    others = [k for k in g if k != "RegNetX"]
+    results = compare([("RegNetX", k) for k in others], g)
+    if "RegNetX" in g:
+        lines += [""] + snippet("finding", [
+            f"**Finding.** RegNetX's median error is {med['RegNetX']}% (n = "
+            f"{len(g['RegNetX'])})" + (", against " + " and ".join(
+                f"{med[k]}% for {k} (n = {len(g[k])})" for k in others)
+                + "; " + dominance_finding(results, "comparison") if results else "") + "."])
     if figure and curves:
         shown = [r for k, v in g.items() for r in v]  # RegNetX plus AnyNetX A and E
         plot_edfs(figure, curves, "RegNetX vs AnyNetX A and E", short_budget(settings, shown))
@@ -248,13 +300,23 @@ def vionet_lines(settings, records, principles=None, figure=None):
     if ranked:
         beyond = [m for m in ranked if costs[m] and costs[m]["n"] > 1
                   and not within_noise(costs[m]) and costs[m]["mean"] > 0]
-        lines += ["", "**Answer.** Ranked by mean cost over seeds: "
+        widths = [100 * costs[m]["ci95"] for m in ranked if costs[m] and costs[m]["n"] > 1]
+        answer = ("**Answer.** Ranked by mean cost over seeds: "
                   + " > ".join(f"{m} ({100 * costs[m]['mean']:+.1f} pp)" for m in ranked) + ". "
                   + (f"Only {', '.join(beyond)} cost{'s' if len(beyond) == 1 else ''} more "
                      "than the seed-to-seed noise (95% interval excludes 0); "
                      "the other differences are within noise at this budget."
                      if beyond else "Every difference is within the seed-to-seed noise at "
-                     "this budget: these runs cannot rank the four factors.")]
+                     "this budget: these runs cannot rank the four factors."))
+        if widths:
+            answer += (f" The 95% intervals are ±{min(widths):.1f} to ±{max(widths):.1f} pp "
+                       f"wide with {max(costs[m]['n'] for m in ranked if costs[m])} seeds; "
+                       "they shrink as 1/sqrt(seeds).")
+        if len(sampled) > 1:
+            cs = [welch_diff(errors(g[k]), ok)["mean"] * 100 for k in sampled[1:]]
+            answer += (f" The sampled groups' mean costs against ok range from {min(cs):+.1f} "
+                       f"to {max(cs):+.1f} pp ({sizes(g, sampled, 'group')}).")
+        lines += [""] + snippet("finding", [answer])
     if figure:
         vionet_figure(figure, g, base, ranked, sampled, settings, records)
     return lines
@@ -304,6 +366,12 @@ def mlp_lines(settings, records, figure=None, figure_extra=None):
     lines += [group_row(s, g[f"small/{s}"]) for s in spaces]
     lines += ["", "Dominance of each constrained space over the unconstrained one:", ""]
     lines += dominance_rows([(f"small/{s}", "small/none") for s in spaces if s != "none"], g)
+    sg = {s: g[f"small/{s}"] for s in spaces}
+    vs_none = compare([(s, "none") for s in spaces if s != "none"], sg)
+    if vs_none:
+        lines += [""] + snippet("finding", [
+            f"**Finding.** Small networks, {sizes(sg, spaces, 'space')}; against the "
+            f"unconstrained space none: {dominance_finding(vs_none, 'constrained space')}."])
     if "PerfectMLP" in g:
         e = mean_ci(errors(g["PerfectMLP"]))
         lines += ["", f"PerfectMLP: error {pct(e['mean'])}% ± {pct(e['sd']) if e['n'] > 1 else '-'} "
@@ -323,6 +391,7 @@ def mlp_lines(settings, records, figure=None, figure_extra=None):
     lines += ["", "## Extrapolation: does the small ranking predict the large one?", ""]
     if len(both) >= 3:
         s_net = spearman([small[k] for k in both], [large[k] for k in both])
+        lines.append("<!-- --8<-- [start:extrapolation] -->")
         lines += [f"- Networks: Spearman rho = {s_net['rho']:.2f} between each network's error "
                   f"small and scaled up, n = {s_net['n']} networks, permutation p = "
                   f"{s_net['p']:.4f}."]
@@ -334,6 +403,7 @@ def mlp_lines(settings, records, figure=None, figure_extra=None):
                       f"median errors small and large, n = {s_sp['n']} spaces, permutation p = "
                       f"{s_sp['p']:.3f} (with n = {s_sp['n']} only a perfect ranking can be "
                       "significant)."]
+        lines.append("<!-- --8<-- [end:extrapolation] -->")
         lines += ["", "| space | median error % small | median error % large | rank small "
                   "| rank large |", "|---|---|---|---|---|"]
         rs = {s: i for i, s in enumerate(sorted(spaces, key=lambda s: med_s[s]), 1)}
@@ -395,6 +465,20 @@ def exercises_lines(settings, records):
         lines.append(f"| {m} | {e['n']} | {pct(e['mean'])} ± {pct(e['sd']) if e['n'] > 1 else '-'} "
                      f"| {r0['params']:,} | {r0['flops'] / 1e6:.1f} | "
                      f"{np.mean([r['wall_time_s'] for r in g[m]]):.1f} | {tail}")
+    said = []
+    for m in ("DeepRegNetX", "DeResNeXt"):
+        c = paired_cost(g[m], base) if m in g and base else None
+        if c and c["n"] > 1:
+            e, ratio = errors(g[m]), g[m][0]["flops"] / base[0]["flops"]
+            said.append(f"{m} errs {pct(np.mean(e))}% ± {pct(np.std(e, ddof=1))} "
+                        f"(difference {100 * c['mean']:+.1f} ± {100 * c['ci95']:.1f} pp, "
+                        f"{noise_words(c)}; its {len(e)} seeds range from {pct(min(e))}% to "
+                        f"{pct(max(e))}%) with {ratio:.2f} times RegNetX32's FLOPs")
+    if said:
+        b = errors(base)
+        lines += [""] + snippet("finding", [
+            f"**Finding.** Against RegNetX32's {pct(np.mean(b))}% ± {pct(np.std(b, ddof=1))} "
+            f"(mean ± sd over {len(b)} seeds): " + "; ".join(said) + "."])
     return lines
 
 

@@ -11,6 +11,7 @@ and never rewritten. The one repair we make is the expected damage of a crash: a
 line cut off mid-write (no newline, not JSON) is dropped before appending.
 """
 import json
+import math
 import os
 from pathlib import Path
 
@@ -25,6 +26,40 @@ except ImportError:  # pragma: no cover - Windows
 
 class ResultsFileError(ValueError):
     """A results file that is not ours, is damaged, or belongs to another study or budget."""
+
+
+def _number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+# Every field the report reads from a record, with what it must be.
+FIELDS = {
+    "group": (lambda x: isinstance(x, str), "a string"),
+    "seed": (lambda x: isinstance(x, int) and not isinstance(x, bool), "an integer"),
+    "test_error": (lambda x: _number(x) and 0 <= x <= 1, "a number from 0 to 1"),
+    "params": (lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
+               "a non-negative integer"),
+    "flops": (lambda x: _number(x) and x >= 0, "a non-negative number"),
+    "wall_time_s": (lambda x: _number(x) and x >= 0, "a non-negative number"),
+    "device": (lambda x: isinstance(x, str), "a string"),
+}
+OPTIONAL_FIELDS = {"diverged": (lambda x: isinstance(x, bool), "true or false")}
+
+
+def check_record(path, lineno, rec):
+    """Raise :class:`ResultsFileError` naming the line if ``rec`` lacks a field or has a bad one."""
+    for name, (ok, expected) in {**FIELDS, **OPTIONAL_FIELDS}.items():
+        if name not in rec:
+            if name in OPTIONAL_FIELDS:
+                continue
+            problem = f"has no {name!r}"
+        elif not ok(rec[name]):
+            problem = f"has {name!r} = {rec[name]!r}"
+        else:
+            continue
+        raise ResultsFileError(
+            f"{path}: line {lineno} (network {rec['key']!r}) {problem}, expected {expected}; "
+            "the file is damaged, so it is left untouched. Fix or remove that line by hand")
 
 
 def make_header(study, settings):
@@ -73,6 +108,7 @@ def read_results(path):
             raise ResultsFileError(
                 f"{path}: line {i} is not a result record (expected an object with a "
                 "'key'); the file is damaged, so it is left untouched")
+        check_record(path, i, rec)
         if rec["key"] in seen:
             raise ResultsFileError(
                 f"{path}: line {i} repeats network {rec['key']!r}; two sweeps may have "
@@ -102,7 +138,8 @@ class ResultsWriter:
         self.path = Path(path)
         if self.path.is_dir():
             raise ResultsFileError(f"{self.path}: is a folder; expected a results file")
-        if not self.path.exists():
+        self.created = not self.path.exists()  # by this writer (holds only the header)
+        if self.created:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "x") as f:  # "x": never clobber a file that appeared
                 f.write(json.dumps(make_header(study, settings)) + "\n")

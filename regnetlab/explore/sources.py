@@ -4,9 +4,9 @@ The modules are plain files, not a package on ``sys.path``: we load ``FOLDER/NAM
 by path, with ``FOLDER`` on ``sys.path`` only while it executes (so a module may import
 its siblings), and cache it per folder.
 """
-import importlib.util
-import sys
 from pathlib import Path
+
+from .. import files
 
 _CACHE = {}
 
@@ -25,16 +25,10 @@ def load_module(source, name):
     if not path.is_file():
         raise SourceError(f"--source {source}: no {name}.py in {folder}; expected the "
                           "folder holding the exercise modules (solutions or exercises)")
-    spec = importlib.util.spec_from_file_location(f"_regnetlab_source_{len(_CACHE)}_{name}",
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(folder))
     try:
-        spec.loader.exec_module(module)
+        module = files.load_module(path, f"_regnetlab_source_{len(_CACHE)}_{name}")
     except Exception as e:
         raise SourceError(f"{path}: importing it failed ({type(e).__name__}: {e})") from None
-    finally:
-        sys.path.remove(str(folder))
     _CACHE[key] = module
     return module
 

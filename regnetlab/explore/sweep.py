@@ -32,6 +32,15 @@ def init_worker(settings, source=None, data_root=None, device=None, threads=1):
         seed=settings["seed"]))
 
 
+def check_data(settings, source=None, data_root=None, device=None, threads=1):
+    """Verify the data folder once here, before any worker starts (same arguments as
+    :func:`init_worker`): a bad ``--data`` then fails with one error, not one per worker,
+    and a first download happens once."""
+    from ..data import load_split
+
+    load_split(data_root, train=False)
+
+
 def train_one(trial, settings, source=None, data_root=None, device=None, threads=1):
     """Train one trial in this process, loading the data on first use.
 
@@ -74,11 +83,13 @@ def train_trial(trial):
 
 
 def run_sweep(path, study, settings, trials, workers=1, initargs=(), runner=train_trial,
-              init=init_worker, log=print):
+              init=init_worker, log=print, check=None):
     """Train every trial not yet in ``path``; returns ``(records, seconds)``.
 
     ``init(settings, *initargs)`` prepares each worker (or this process when
-    ``workers == 1``); ``runner(trial)`` returns the record to append.
+    ``workers == 1``); ``runner(trial)`` returns the record to append. ``check(settings,
+    *initargs)``, if given (e.g. :func:`check_data`), runs once here before any training;
+    if it fails, a results file this call created holds no network and is removed again.
     """
     if workers < 1:
         raise ValueError(f"--workers {workers}: expected at least 1")
@@ -88,6 +99,13 @@ def run_sweep(path, study, settings, trials, workers=1, initargs=(), runner=trai
     start = time.perf_counter()
     with ResultsWriter(path, study, settings) as writer:
         todo = [t for t in trials if t.key not in writer.done]
+        if todo and check is not None:
+            try:
+                check(settings, *initargs)
+            except BaseException:
+                if writer.created:
+                    writer.path.unlink(missing_ok=True)
+                raise
         log(f"{study}: {len(trials)} networks; {len(trials) - len(todo)} already in {path}; "
             f"training {len(todo)} with {workers} worker(s)")
         if not todo:
@@ -114,10 +132,14 @@ def run_sweep(path, study, settings, trials, workers=1, initargs=(), runner=trai
                     record(fut.result(), i)
             except BaseException:
                 # Stop now: queued trials are dropped, running ones killed (their
-                # networks were not recorded, so a rerun trains them again).
+                # networks were not recorded, so a rerun trains them again). The worker
+                # list is taken first: shutdown() sets the pool's _processes to None.
+                procs = list((getattr(pool, "_processes", None) or {}).values())
                 pool.shutdown(wait=False, cancel_futures=True)
-                for proc in list(getattr(pool, "_processes", {}).values()):
+                for proc in procs:
                     proc.terminate()
+                for proc in procs:
+                    proc.join(timeout=5)
                 raise
             pool.shutdown()
         return writer.records, time.perf_counter() - start
