@@ -7,8 +7,10 @@ The deliberately wrong submissions are in test_grader_variants.py.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -171,11 +173,100 @@ def test_hidden_test_can_fail(tmp_path):
 def test_bad_arguments_are_one_line_errors(tmp_path):
     for args, words in ((["no/such/folder"], "no such folder"),
                         (["solutions", "--only", "ex9"], "--only ex9"),
-                        (["solutions", "--hidden", "no/such/dir"], "--hidden")):
+                        (["solutions", "--hidden", "no/such/dir"], "--hidden"),
+                        (["solutions", "--timeout", "0"], "--timeout 0: expected"),
+                        (["solutions", "--memory-gb", "0.3"], "--memory-gb 0.3: expected"),
+                        (["solutions", "--jobs", "0"], "--jobs: expected a positive")):
         proc = subprocess.run([sys.executable, "-m", "regnetlab", "grade", *args, "--no-train"],
                               cwd=REPO, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_data_is_an_error_not_a_pass(tmp_path):
+    """Without data the training lines are not quietly dropped: the grader refuses to run."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    cmds = {2: [sys.executable, "-m", "regnetlab", "grade", "solutions", "--only", "ex4",
+                "--data", str(empty), "--json", str(tmp_path / "r.json")],
+            4: [sys.executable, "-m", "pytest", str(REPO / "autograder"), "--only", "ex4",
+                "--data", str(empty), "--grade-json", str(tmp_path / "r.json")]}
+    for status, cmd in cmds.items():  # regnetlab grade: 2; plain pytest: its usage error
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == status, proc.stdout + proc.stderr
+        assert "the grader could not run: no Fashion-MNIST data" in proc.stderr
+        assert "Traceback" not in proc.stderr and not (tmp_path / "r.json").exists()
+
+
+def _workers_of(pid):
+    """Process ids of the grading workers whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and b"regnetlab.grading.worker" in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_ctrl_c_stops_the_grader_and_its_workers(tmp_path):
+    # a worker that waits forever (asleep, so the test costs no CPU while it waits)
+    sleeper = "import time\n\n\nclass DeepRegNetX:\n    def __init__(self):\n" \
+              "        time.sleep(3600)\n"
+    sub = submission(tmp_path, {"ex1_deeper_regnetx": sleeper})
+    grader = subprocess.Popen([sys.executable, "-m", "regnetlab", "grade", str(sub),
+                               "--no-train", "--only", "ex1", "--timeout", "300",
+                               "--json", str(tmp_path / "r.json")],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    try:
+        deadline, workers = time.time() + 120, []
+        while not workers and time.time() < deadline and grader.poll() is None:
+            time.sleep(0.2)
+            workers = _workers_of(grader.pid)
+        assert workers, "the grader started no worker"
+        time.sleep(1)
+        grader.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+        t0 = time.time()
+        out, err = grader.communicate(timeout=60)
+    finally:
+        grader.kill()
+        for pid in workers:  # if the grader failed to, so that no worker outlives the test
+            try:
+                if b"regnetlab.grading.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.killpg(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+    assert grader.returncode == 130, out[-2000:] + err[-2000:]
+    assert time.time() - t0 < 30 and "interrupted" in err
+    assert not (tmp_path / "r.json").exists()  # no partial grade
+    for pid in workers:  # the hanging worker is gone (or at most a zombie being reaped)
+        stat = Path(f"/proc/{pid}/stat")
+        assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.slow
+def test_default_data_cache_reaches_the_workers(tmp_path, data_root):
+    """No --data, no REGNETLAB_DATA: the cache the grader finds is the one workers read."""
+    raw = tmp_path / "cache" / "regnetlab" / "fashion-mnist" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for path in (data_root / "FashionMNIST" / "raw").glob("*-ubyte"):
+        (raw / path.name).symlink_to(path.resolve())
+    env = {k: v for k, v in os.environ.items() if k != "REGNETLAB_DATA"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path),
+               OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "regnetlab", "grade", str(SOLUTIONS),
+                           "--tier", "cpu", "--only", "ex4", "--json", str(tmp_path / "r.json")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert result["training"] == "on" and result["not_graded"] == 0
+    assert result["data"] == str(raw.parents[1].resolve())
+    assert points(result, "ex4") == (25, 25)
 
 
 @pytest.mark.slow

@@ -112,26 +112,43 @@ def _projection(conv):
             "kernel": conv.kernel_size[0]}
 
 
-def describe_anynet(model, size=STRUCTURE_SIZE):
-    """Stem, stages and blocks of an AnyNet-style model (``model.net``: stem, stageN, head)."""
+def _identity(model, **extra):
+    return {"class": type(model).__name__, "mro": [c.__name__ for c in type(model).__mro__],
+            **extra, "lr": _number(getattr(model, "lr", None))}
+
+
+def _walk(model, x):
+    """One eval forward of ``x`` with shape hooks on the stem, every stage and every block.
+
+    Returns ``(top-level children, stages, {name: (input shape, output shape)})``, with
+    blocks named ``stageN.i``; or an error message when ``model.net`` is not the
+    Sequential of stem, stages and head that AnyNet builds.
+    """
     net = getattr(model, "net", None)
-    facts = {"class": type(model).__name__, "mro": [c.__name__ for c in type(model).__mro__],
-             "is_anynet": isinstance(model, AnyNet), "lr": _number(getattr(model, "lr", None))}
     if not isinstance(net, nn.Sequential):
-        facts["error"] = (f"{type(model).__name__}.net is {type(net).__name__}, expected an "
-                          "nn.Sequential of stem, stage1, stage2, ..., head (as AnyNet builds)")
-        return facts
+        return (f"{type(model).__name__}.net is {type(net).__name__}, expected an "
+                "nn.Sequential of stem, stage1, stage2, ..., head (as AnyNet builds)")
     children = list(net.named_children())
-    facts["top_level"] = [n for n, _ in children]
     stages = [(n, m) for n, m in children if n.startswith("stage")]
     blocks = [(f"{s}.{i}", b) for s, stage in stages for i, b in enumerate(stage.children())]
-    watched = [("stem", children[0][1])] + stages + blocks
-    seen, handles = _shape_hooks(watched)
+    seen, handles = _shape_hooks([("stem", children[0][1])] + stages + blocks)
     try:
-        _eval_forward(model, torch.randn(2, getattr(model, "in_channels", 1), size, size))
+        _eval_forward(model, x)
     finally:
         for h in handles:
             h.remove()
+    return children, stages, seen
+
+
+def describe_anynet(model, size=STRUCTURE_SIZE):
+    """Stem, stages and blocks of an AnyNet-style model (``model.net``: stem, stageN, head)."""
+    facts = _identity(model, is_anynet=isinstance(model, AnyNet))
+    walk = _walk(model, torch.randn(2, getattr(model, "in_channels", 1), size, size))
+    if isinstance(walk, str):
+        facts["error"] = walk
+        return facts
+    children, stages, seen = walk
+    facts["top_level"] = [n for n, _ in children]
     stem_in, stem_out = seen.get("stem", ([], []))
     facts["stem"] = {"out_channels": stem_out[1] if len(stem_out) > 1 else None,
                      "stride": _stride(stem_in, stem_out)}
@@ -176,24 +193,14 @@ def convolution_use(model, x):
 
 def describe_mlp(model):
     """Stem, stages and blocks of an AnyMLP (``model.net``: stem, stageN, head), and convs."""
-    facts = {"class": type(model).__name__, "mro": [c.__name__ for c in type(model).__mro__],
-             "lr": _number(getattr(model, "lr", None))}
+    facts = _identity(model)
     x = torch.randn(2, 1, 28, 28)
     facts.update(convolution_use(model, x))
-    net = getattr(model, "net", None)
-    if not isinstance(net, nn.Sequential):
-        facts["error"] = (f"{type(model).__name__}.net is {type(net).__name__}, expected an "
-                          "nn.Sequential of stem, stage1, stage2, ..., head (as AnyNet builds)")
+    walk = _walk(model, x)
+    if isinstance(walk, str):
+        facts["error"] = walk
         return facts
-    children = list(net.named_children())
-    stages = [(n, m) for n, m in children if n.startswith("stage")]
-    blocks = [(f"{s}.{i}", b) for s, stage in stages for i, b in enumerate(stage.children())]
-    seen, handles = _shape_hooks([("stem", children[0][1])] + stages + blocks)
-    try:
-        _eval_forward(model, x)
-    finally:
-        for h in handles:
-            h.remove()
+    children, stages, seen = walk
     facts["top_level"] = [n for n, _ in children]
     facts["stem"] = {"out_features": seen.get("stem", ([], [None]))[1][-1]}
     facts["stages"] = []

@@ -4,6 +4,8 @@ Each entry is (pytest flag, ``regnetlab grade`` flag, argparse keywords). The py
 plugin adds the first flags; the CLI adds the second and passes their values on to
 pytest under the first.
 """
+from ..cli import positive_int
+
 SHARED = [
     ("--no-train", "--no-train", dict(
         action="store_true",
@@ -13,12 +15,13 @@ SHARED = [
         help="training tier (default: gpu when CUDA is available, else cpu)")),
     ("--exercise-timeout", "--timeout", dict(
         type=float, default=None, metavar="S",
-        help="seconds one exercise's worker may run (default 480 on cpu, 300 on gpu)")),
+        help="seconds one exercise's worker may run, > 0 (default 480 on cpu, 300 on gpu)")),
     ("--memory-gb", "--memory-gb", dict(
         type=float, default=6.0, metavar="GB",
-        help="memory cap of the process that runs the submission (CPU only; default 6)")),
+        help="memory cap of the process that runs the submission (CPU only; default 6, "
+             "at least 4)")),
     ("--jobs", "--jobs", dict(
-        type=int, default=None, metavar="N",
+        type=positive_int, default=None, metavar="N",
         help="exercises graded side by side (default: CPU cores, at most 4)")),
     ("--only", "--only", dict(default=None, metavar="ex1,ex3",
                               help="grade these exercises only")),

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from . import reports
+from ..cli import UsageError
+from . import EXERCISES, reports
 from .answers import GradeFailure
 from .rubric import Outcome, Result, marker_arg, points_of, rubric_line
 from .options import SHARED
@@ -39,20 +40,37 @@ def pytest_configure(config):
                  "exercise(name): the exercise (ex1..ex4) a grader test belongs to",
                  "visibility(v): Gradescope visibility of a grader test"):
         config.addinivalue_line("markers", line)
-    opt = config.option
-    tests_dirs = [Path(a.split("::")[0]).resolve() for a in config.args]
-    tests_dirs = list(dict.fromkeys(d if d.is_dir() else d.parent for d in tests_dirs))
-    try:
-        session = GradeSession(
-            submission=opt.submission, train=not opt.no_train, tier=opt.tier,
-            timeout_s=opt.exercise_timeout, memory_gb=opt.memory_gb,
-            only=[e.strip() for e in opt.only.split(",") if e.strip()] if opt.only else None,
-            tests_dirs=tests_dirs, data=opt.data, jobs=opt.jobs)
-    except (ValueError, FileNotFoundError) as e:
-        raise pytest.UsageError(str(e)) from None
+    # ``regnetlab grade`` builds the session itself (so that its errors are one line) and
+    # hands it over as a plugin; plain ``pytest autograder`` builds it here
+    preset = [p for p in config.pluginmanager.get_plugins() if isinstance(p, Preset)]
+    if preset:
+        session = preset[0].session
+    else:
+        tests_dirs = [Path(a.split("::")[0]).resolve() for a in config.args]
+        tests_dirs = list(dict.fromkeys(d if d.is_dir() else d.parent for d in tests_dirs))
+        try:
+            session = session_from_options(config.option, tests_dirs)
+        except (ValueError, OSError, RuntimeError, UsageError) as e:  # DataError too
+            raise pytest.UsageError(str(e)) from None
     config.stash[SESSION] = session
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = time.time()
+
+
+class Preset:
+    """A session built before pytest started (by ``regnetlab grade``), passed as a plugin."""
+
+    def __init__(self, session):
+        self.session = session
+
+
+def session_from_options(opt, tests_dirs):
+    """A GradeSession from the pytest options (``SHARED``'s pytest names)."""
+    return GradeSession(
+        submission=opt.submission, train=not opt.no_train, tier=opt.tier,
+        timeout_s=opt.exercise_timeout, memory_gb=opt.memory_gb,
+        only=[e.strip() for e in opt.only.split(",") if e.strip()] if opt.only else None,
+        tests_dirs=tests_dirs, data=opt.data, jobs=opt.jobs)
 
 
 SESSION = pytest.StashKey()
@@ -132,7 +150,12 @@ def pytest_sessionfinish(session, exitstatus):
     config = session.config
     if SESSION not in config.stash:
         return
-    config.stash[SESSION].close()
+    # Ctrl-C: kill the workers now (they run in their own sessions, so the terminal's
+    # signal never reached them) and write no report: a partial grade is not a grade
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    config.stash[SESSION].close(interrupted=interrupted)
+    if interrupted:
+        return
     result = result_of(config)
     opt = config.option
     writers = [(opt.grade_json, reports.write_json), (opt.gradescope, reports.write_gradescope),
@@ -142,8 +165,8 @@ def pytest_sessionfinish(session, exitstatus):
             write(result, path)
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    if SESSION in config.stash:
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if SESSION in config.stash and exitstatus != pytest.ExitCode.INTERRUPTED:
         terminalreporter.write(reports.table(result_of(config)))
 
 
@@ -158,6 +181,8 @@ def grading(request):
 @pytest.fixture(scope="session")
 def thresholds(grading):
     """{model key: minimum test accuracy} of the active training tier."""
+    if grading.no_training:
+        pytest.skip(grading.no_training)
     return grading.thresholds()
 
 
@@ -169,7 +194,5 @@ def _exercise_fixture(name):
     return facts
 
 
-ex1 = _exercise_fixture("ex1")
-ex2 = _exercise_fixture("ex2")
-ex3 = _exercise_fixture("ex3")
-ex4 = _exercise_fixture("ex4")
+# one fixture per exercise, named after it: ex1, ex2, ...
+globals().update({name: _exercise_fixture(name) for name in EXERCISES})

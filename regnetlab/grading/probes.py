@@ -6,9 +6,10 @@ others' facts intact. The names are what the autograder's tests ask for, e.g.
 ``ex1`` probe ``DeepRegNetX.structure``. Expected values are not here: the tests hold
 them, so the worker cannot learn them from its own code.
 """
-import importlib.util
 import sys
+from pathlib import Path
 
+from ..files import load_module
 from . import EXERCISES
 from .facts import describe_anynet, describe_mlp, outputs
 
@@ -52,18 +53,12 @@ class Context:
 
     def _import(self):
         name = EXERCISES[self.exercise]
-        path = f"{self.code_dir}/{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None:
+        path = Path(self.code_dir) / f"{name}.py"
+        if not path.is_file():
             raise FileNotFoundError(f"{name}.py: not found in the submission")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except FileNotFoundError as e:
-            if e.filename == path:
-                raise FileNotFoundError(f"{name}.py: not found in the submission") from None
-            raise
+        # under its own name (as error messages and pickles show it), and registered, so
+        # that a sibling file's ``import ex1_deeper_regnetx`` gets this same module
+        module = sys.modules[name] = load_module(path, module_name=name)
         return module
 
     def attr(self, name):

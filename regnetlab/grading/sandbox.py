@@ -12,9 +12,12 @@ own exercise's points:
   so megabytes of prints cost nothing but time;
 - its answers come back as JSON lines on a separate pipe that we read with a size cap
   and validate; the worker applies its own memory and file-size limits (see worker.py);
-- we fingerprint the submission, the grader's tests and the regnetlab package before
-  and after, and report any file the worker changed.
-The score is computed here, from tests run here; nothing the worker writes can set it.
+- we fingerprint the submission, the grader's tests and its own code (this folder)
+  before and after, and report any file the worker changed;
+- every live worker is registered (``LiveWorkers``), so Ctrl-C kills them all at once.
+The score is computed here, from tests run here, and the worker cannot write the
+reports. What it sends are *facts*, and those it can forge: code that studies the grader
+can report a network it does not build (the "forged facts" caveat of autograder/README.md).
 """
 import hashlib
 import json
@@ -66,10 +69,40 @@ class WorkerRun:
         if "done" in self.answers:
             return None
         if self.returncode is not None and self.returncode < 0:
-            sig = signal.Signals(-self.returncode).name
+            try:
+                sig = signal.Signals(-self.returncode).name
+            except ValueError:  # real-time signals have no name in the enum
+                sig = f"signal {-self.returncode}"
             return f"killed by {sig}{where} (out of memory or a crash in native code?)"
         return (f"exited with status {self.returncode}{where} before finishing "
                 "(os._exit or exit() in your code?)")
+
+
+class LiveWorkers:
+    """The worker processes running now, so that an interrupted grader can kill them all.
+
+    Workers run in their own sessions, so the terminal's Ctrl-C never reaches them; once
+    ``kill_all`` has run, a worker registered later is killed as soon as it starts.
+    """
+
+    def __init__(self):
+        self._procs, self._lock, self.stopped = set(), threading.Lock(), False
+
+    def add(self, proc):
+        with self._lock:
+            self._procs.add(proc)
+            if self.stopped:
+                _kill_group(proc)
+
+    def discard(self, proc):
+        with self._lock:
+            self._procs.discard(proc)
+
+    def kill_all(self):
+        with self._lock:
+            self.stopped = True
+            for proc in self._procs:
+                _kill_group(proc)
 
 
 def fingerprint(folders):
@@ -168,11 +201,13 @@ def _read_answers(stream, run):
             run.answers[probe] = msg
 
 
-def run_worker(exercise, submission, options, limits=Limits(), watch=()):
+def run_worker(exercise, submission, options, limits=Limits(), watch=(), live=None):
     """Run ``exercise``'s probes on ``submission`` in a worker process; return a WorkerRun.
 
-    ``options`` (JSON-able) go to the worker; ``watch`` are folders to fingerprint.
+    ``options`` (JSON-able) go to the worker; ``watch`` are folders to fingerprint;
+    ``live`` (a LiveWorkers) holds the worker process while it runs.
     """
+    live = live or LiveWorkers()
     run = WorkerRun(exercise)
     watch = [Path(submission), *map(Path, watch)]
     before = fingerprint(watch)
@@ -193,6 +228,7 @@ def run_worker(exercise, submission, options, limits=Limits(), watch=()):
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, pass_fds=(write_end,),
                                 start_new_session=True)
+        live.add(proc)
         os.close(write_end)
         tail = _Tail(OUTPUT_KEEP)
         readers = [threading.Thread(target=_read_output, args=(proc.stdout, tail), daemon=True),
@@ -207,6 +243,7 @@ def run_worker(exercise, submission, options, limits=Limits(), watch=()):
         _kill_group(proc)
         if run.returncode is None:
             run.returncode = proc.wait()
+        live.discard(proc)
         run.elapsed_s = time.perf_counter() - start
         for t in readers:
             t.join(timeout=10)

@@ -1,21 +1,26 @@
 """One grading session: what is graded, how, and each exercise's worker run (made once).
 
-Everything here runs in the trusted grading process. It decides the training tier, the
-limits and whether there is data to train on, and starts an exercise's worker the first
-time a test asks for that exercise's facts; later tests reuse the answers, so a
-submission is measured once per run, with seed 0, and graded the same way every run.
+Everything here runs in the trusted grading process. It checks the options, decides the
+training tier and the limits, finds the training data (downloading it once, here, if
+allowed) and loads every input the tests read (thresholds, reference FLOPs) *before*
+any worker starts, since a worker runs as the same user and could edit files. Workers
+start when the tests are collected; each exercise is measured once per run, with seed
+0, and graded the same way every run.
 """
+import math
 import os
+import sys
 from pathlib import Path
 
 from . import EXERCISES
 from .answers import ExerciseFacts
-from .sandbox import Limits, WorkerRun, run_worker
+from .sandbox import Limits, LiveWorkers, WorkerRun, run_worker
 from .training import GRADING_SEED, calibration_file, load_thresholds, pick_tier
 
 REPO = Path(__file__).resolve().parents[2]
 COST_ORDER = ("ex3", "ex2", "ex1", "ex4")  # slowest first, so parallel workers finish together
 DEFAULT_TIMEOUT_S = {"cpu": 480.0, "gpu": 300.0}  # generous: CI runners can be slow
+MIN_MEMORY_GB = 4.0  # measured: the reference solutions fail under a 3 GiB cap, pass at 4
 
 
 def resolve_submission(target=None):
@@ -32,6 +37,8 @@ def resolve_submission(target=None):
 class GradeSession:
     def __init__(self, submission=None, train=True, tier="auto", timeout_s=None,
                  memory_gb=6.0, only=None, tests_dirs=(), data=None, jobs=None):
+        check_platform()
+        check_limits(timeout_s, memory_gb, jobs)
         self.submission = resolve_submission(submission)
         self.tier = pick_tier(tier)
         self.device = "cuda" if self.tier.name == "gpu" else "cpu"
@@ -40,11 +47,14 @@ class GradeSession:
         if unknown:
             raise ValueError(f"--only {','.join(sorted(unknown))}: expected exercises among "
                              f"{', '.join(EXERCISES)}")
+        check_plans(self.only or EXERCISES)
         self.tests_dirs = [Path(d).resolve() for d in tests_dirs]
         self.no_training = None if train else "training disabled (--no-train)"
-        self.data = data
-        if train:
-            self.no_training = self._check_data()
+        # the workers get this absolute folder: their HOME is a private one, so a default
+        # resolved there would be another (empty) cache
+        self.data = prepare_data(data) if train else None
+        self._thresholds = self._load_thresholds() if train else {}
+        self.reference = reference_facts()
         # One thread per worker, always: the same arithmetic (so the same accuracy) on
         # every machine, and no OpenMP thrashing on a busy runner, where two threads
         # measured 16x slower than one. Parallelism comes from running workers side by side.
@@ -54,16 +64,8 @@ class GradeSession:
         self.jobs = jobs or max(1, min(4, os.cpu_count() or 1))
         if self.device == "cuda":
             self.jobs = 1  # one GPU: workers take turns
+        self.live = LiveWorkers()
         self.runs, self._pool = {}, None
-
-    def _check_data(self):
-        """None if the training data is there (downloading it here, if allowed), else why not."""
-        from ..data import DataError, load_split
-        try:
-            load_split(self.data, train=False)
-        except (DataError, OSError) as e:
-            return f"no Fashion-MNIST data to train on ({e})"
-        return None
 
     def options(self):
         return {"train": self.no_training is None, "tier": self.tier.name, "seed": GRADING_SEED,
@@ -79,7 +81,8 @@ class GradeSession:
         for ex in sorted(exercises, key=lambda e: COST_ORDER.index(e) if e in COST_ORDER else 9):
             if ex in EXERCISES and ex not in self.runs:
                 self.runs[ex] = self._pool.submit(run_worker, ex, self.submission,
-                                                  self.options(), self.limits, watch=watch)
+                                                  self.options(), self.limits, watch=watch,
+                                                  live=self.live)
 
     def facts(self, exercise):
         """The worker's answers for ``exercise`` (waiting for its worker)."""
@@ -89,25 +92,34 @@ class GradeSession:
             run = self.runs[exercise] = run.result()
         return ExerciseFacts(run, training=self.no_training)
 
-    def close(self):
+    def close(self, interrupted=False):
+        """Wait for the workers; when ``interrupted`` (Ctrl-C), kill them first."""
+        if interrupted:
+            self.live.kill_all()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def thresholds(self):
-        """Accuracy thresholds for this tier, from the first tests folder that has them."""
+        """Accuracy thresholds for this tier (read before any worker started)."""
+        return self._thresholds
+
+    def _load_thresholds(self):
         for d in self.tests_dirs:
             if calibration_file(d).is_file():
                 return load_thresholds(calibration_file(d), self.tier.name)
-        raise FileNotFoundError("no calibration.json in the tests folders "
-                                f"{', '.join(map(str, self.tests_dirs))}")
+        raise FileNotFoundError("the grader could not run: no calibration.json in the tests "
+                                f"folders {', '.join(map(str, self.tests_dirs)) or '(none)'}")
 
     def meta(self):
         return {"submission": str(self.submission), "tier": self.tier.name,
                 "training": f"off: {self.no_training}" if self.no_training else "on",
+                "data": self.data,
                 "timeout_s": self.limits.timeout_s, "jobs": self.jobs,
                 "workers": {ex: {"seconds": round(r.elapsed_s, 1), "returncode": r.returncode,
                                  "timed_out": r.timed_out, "output_chars": r.output_chars,
                                  "modified_files": r.modified, "rejected_answers": r.rejected,
+                                 "limits_not_applied": _worker_info(r).get(
+                                     "limits_not_applied", []),
                                  "test_acc": {p: a["value"]["test_acc"]
                                               for p, a in r.answers.items()
                                               if p.endswith(".train") and a.get("ok")
@@ -115,3 +127,57 @@ class GradeSession:
                                               and "test_acc" in a["value"]}}
                             for ex, r in sorted(self.runs.items())
                             if isinstance(r, WorkerRun)}}
+
+
+def _worker_info(run):
+    value = run.answers.get("worker", {}).get("value")
+    return value if isinstance(value, dict) else {}
+
+
+def check_platform():
+    """The sandbox needs POSIX process groups and resource limits: refuse Windows now."""
+    if sys.platform == "win32":
+        from ..cli import UsageError
+        raise UsageError("regnetlab grade needs Linux, macOS or WSL on Windows (its sandbox "
+                         "uses POSIX process groups and resource limits)")
+
+
+def check_limits(timeout_s, memory_gb, jobs):
+    if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
+        raise ValueError(f"--timeout {timeout_s:g}: expected a number of seconds > 0")
+    if memory_gb is not None and not (math.isfinite(memory_gb)
+                                      and memory_gb >= MIN_MEMORY_GB):
+        raise ValueError(f"--memory-gb {memory_gb:g}: expected at least {MIN_MEMORY_GB:g} "
+                         "(GiB): under a smaller cap even the reference solutions fail")
+    if jobs is not None and (int(jobs) != jobs or jobs < 1):
+        raise ValueError(f"--jobs {jobs}: expected a whole number >= 1")
+
+
+def check_plans(exercises):
+    """Every exercise to grade needs a probe plan, or its worker would measure nothing."""
+    from .probes import PLANS
+    missing = sorted(set(exercises) - set(PLANS))
+    if missing:
+        raise ValueError(f"exercise {', '.join(missing)} has no probe plan: add "
+                         "plan_exN(ctx) to PLANS in regnetlab/grading/probes.py (see "
+                         "'Adding an exercise' in docs/instructors/index.md)")
+
+
+def prepare_data(data):
+    """The absolute Fashion-MNIST folder the workers read, verified (downloaded if allowed)."""
+    from ..data import DataError, load_split, resolve_root
+    root, may_download = resolve_root(data)
+    root = root.expanduser().resolve()
+    try:
+        load_split(root, train=False, download_ok=may_download)
+    except (DataError, OSError) as e:
+        raise DataError(f"the grader could not run: no Fashion-MNIST data to train on ({e}); "
+                        "--no-train grades without the training lines") from None
+    return str(root)
+
+
+def reference_facts():
+    """Quantities the tests compare with, measured here on the library's own models."""
+    from ..anynet import RegNetX32
+    from ..summary import complexity
+    return {"RegNetX32.flops": complexity(RegNetX32()).flops}

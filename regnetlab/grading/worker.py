@@ -6,7 +6,8 @@ file descriptor N. Before any student code runs it caps its own resources with h
 limits the student's code cannot raise again: address space (so a huge tensor fails
 with a clear error instead of taking the machine), file size 0 (so it cannot write
 files, only create empty ones), CPU time (a backstop to the grader's wall-clock timeout)
-and core dumps. It imports torch and regnetlab before putting CODE_DIR on ``sys.path``,
+and core dumps. A cap the OS refuses (macOS rejects an address-space limit) is skipped
+and named in the report's meta. It imports torch and regnetlab before putting CODE_DIR on ``sys.path``,
 so a student's file cannot shadow them.
 """
 import argparse
@@ -23,13 +24,20 @@ ERROR_CHARS = 1500
 
 
 def limit_resources(memory_gb, timeout_s, threads):
-    def hard(limit, value):
-        resource.setrlimit(limit, (value, value))
+    """Set the hard caps; return a note for each one this OS refused (then not applied)."""
+    skipped = []
+
+    def hard(what, limit, value):
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError) as e:  # macOS: RLIMIT_AS raises ValueError
+            skipped.append(f"{what} cap not applied on this OS ({type(e).__name__}: {e})")
     if memory_gb:
-        hard(resource.RLIMIT_AS, int(memory_gb * GiB))
-    hard(resource.RLIMIT_FSIZE, 0)
-    hard(resource.RLIMIT_CORE, 0)
-    hard(resource.RLIMIT_CPU, int(timeout_s * max(1, threads)) + 30)
+        hard("address-space (--memory-gb)", resource.RLIMIT_AS, int(memory_gb * GiB))
+    hard("file-size", resource.RLIMIT_FSIZE, 0)
+    hard("core-dump", resource.RLIMIT_CORE, 0)
+    hard("CPU-time", resource.RLIMIT_CPU, int(timeout_s * max(1, threads)) + 30)
+    return skipped
 
 
 class Channel:
@@ -64,6 +72,10 @@ def describe_error(exc, code_dir):
             isinstance(exc, RuntimeError) and "allocate" in str(exc)):
         text = (f"{type(exc).__name__}: {exc} (the grader caps a worker's memory; "
                 "do you allocate a huge tensor?)")
+    elif isinstance(exc, RuntimeError) and "could not create a primitive" in str(exc):
+        # oneDNN's word for a failed allocation of its workspace, e.g. under our memory cap
+        text = (f"RuntimeError: {exc} (oneDNN could not set up a layer: most likely the "
+                "grader's memory cap was hit; do you allocate a huge tensor or a huge layer?)")
     elif isinstance(exc, OSError) and exc.errno == 27:  # EFBIG: RLIMIT_FSIZE is 0
         text = (f"OSError: your code tried to write a file ({exc.filename or 'a file'}); "
                 "graded code must not write files")
@@ -122,11 +134,12 @@ def main(argv=None):
     channel = Channel(args.answer_fd)
     options = json.loads(args.options)
     ctx = warm_up(args.exercise, args.code_dir, options, args.threads)
-    limit_resources(args.memory_gb, args.timeout, args.threads)
+    skipped = limit_resources(args.memory_gb, args.timeout, args.threads)
     import torch
     channel.send("worker", ok=True, value={
         "python": sys.version.split()[0], "torch": torch.__version__,
-        "cuda": torch.cuda.is_available(), "threads": args.threads})
+        "cuda": torch.cuda.is_available(), "threads": args.threads,
+        "limits_not_applied": skipped})
     sys.path.insert(0, args.code_dir)
     from . import probes
     ctx.describe = lambda e: describe_error(e, args.code_dir)
