@@ -13,7 +13,6 @@ report images/s. Usage:
     python benchmarks/bench_train.py [--epochs 3] [--target 0.87] [--steps-96 30] [--json F]
 """
 import argparse
-import json
 import platform
 import sys
 import time
@@ -22,6 +21,7 @@ import torch
 
 from regnetlab import DEFAULT, FashionMNIST, RegNetX32, Trainer
 from regnetlab.data import book_fashion_mnist
+from regnetlab.files import write_json
 
 
 def book_run(resize, epochs, max_steps=None, lr=0.05, batch_size=128, seed=0, device="cpu"):
@@ -126,8 +126,7 @@ def main(argv=None):
         print(f"{name:<44} {fmt(b):>12} {fmt(o):>12} {fmt(ratio, 'x'):>8}")
     print("ratio: how many times better regnetlab is (faster, or more images/s)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+        write_json(args.json, out)
     return 0
 
 

@@ -11,6 +11,7 @@ import sys
 import torch
 
 from regnetlab import DEFAULT, FashionMNIST, RegNetX32, Trainer
+from regnetlab.files import write_json
 
 
 def main(argv=None):
@@ -36,8 +37,7 @@ def main(argv=None):
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        write_json(args.json, rows)
     return 0
 
 
