@@ -140,6 +140,9 @@ def run_sweep(path, study, settings, trials, workers=1, initargs=(), runner=trai
                     proc.terminate()
                 for proc in procs:
                     proc.join(timeout=5)
+                    if proc.is_alive():  # SIGTERM not honoured in time: no more asking
+                        proc.kill()
+                        proc.join(timeout=5)
                 raise
             pool.shutdown()
         return writer.records, time.perf_counter() - start
