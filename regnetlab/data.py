@@ -93,8 +93,9 @@ def download(root):
         try:
             TVFashionMNIST(str(tmp), train=True, download=True)
         except Exception as e:  # network errors come in many types
+            reason = " ".join(str(e).split())  # torchvision's message spans lines
             raise DataError(
-                f"downloading Fashion-MNIST into {root} failed ({type(e).__name__}: {e}). "
+                f"downloading Fashion-MNIST into {root} failed ({type(e).__name__}: {reason}). "
                 "Nothing was written. Check the network, or point --data or "
                 "REGNETLAB_DATA at a folder that already holds FashionMNIST/raw/") from None
         verify_raw_folder(tmp)
