@@ -107,6 +107,19 @@ def download(root):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Folders verified in this process, with the (size, mtime) of each file when it was:
+# loading both splits (or many networks in one sweep) hashes the 55 MB only once.
+_VERIFIED = {}
+
+
+def _stamp(path):
+    raw = Path(path) / "FashionMNIST" / "raw"
+    try:
+        return tuple((st.st_size, st.st_mtime_ns) for st in (os.stat(raw / n) for n in _FILES))
+    except OSError:
+        return None
+
+
 def load_split(root=None, train=True, download_ok=None):
     """``(images uint8 [N, 28, 28], labels int64 [N])`` of one split, verified."""
     from torchvision.datasets import FashionMNIST as TVFashionMNIST
@@ -114,12 +127,15 @@ def load_split(root=None, train=True, download_ok=None):
     path, may_download = resolve_root(root)
     if download_ok is None:
         download_ok = may_download
-    try:
-        verify_raw_folder(path)
-    except DataError:
-        if not download_ok:
-            raise
-        download(path)
+    key = str(Path(path).resolve())
+    if _VERIFIED.get(key) is None or _VERIFIED[key] != _stamp(path):
+        try:
+            verify_raw_folder(path)
+        except DataError:
+            if not download_ok:
+                raise
+            download(path)
+        _VERIFIED[key] = _stamp(path)
     ds = TVFashionMNIST(str(path), train=train, download=False)
     return ds.data, ds.targets
 

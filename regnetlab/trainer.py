@@ -17,6 +17,7 @@ import torch
 class Recipe:
     """How to optimise. The peak learning rate is the model's ``lr`` (as in the book)."""
     name: str = "regnetlab"
+    model_optimizer: bool = False  # True: use model.configure_optimizers() (the book's SGD)
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4
@@ -25,7 +26,8 @@ class Recipe:
     label_smoothing: float = 0.0
 
 
-BOOK = Recipe("book", momentum=0.0, nesterov=False, weight_decay=0.0, schedule="constant")
+BOOK = Recipe("book", model_optimizer=True, momentum=0.0, nesterov=False, weight_decay=0.0,
+              schedule="constant")
 DEFAULT = Recipe()
 
 
@@ -76,7 +78,7 @@ class Trainer:
     # -- optimisation --------------------------------------------------------------
     def configure_optimizers(self, model, steps):
         r = self.recipe
-        if r.name == "book":
+        if r.model_optimizer:
             opt = model.configure_optimizers()  # the model's own choice, as in the book
         else:
             decay = [p for p in model.parameters() if p.ndim > 1]
