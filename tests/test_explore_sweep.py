@@ -5,6 +5,7 @@ import time
 import pytest
 
 from regnetlab.cli import main
+from regnetlab.engines import LocalEngine
 from regnetlab.explore.results import ResultsFileError, ResultsWriter, make_header, read_results
 from regnetlab.explore.studies import Trial
 from regnetlab.explore.sweep import run_sweep
@@ -15,10 +16,6 @@ SETTINGS = {"epochs": 1, "train_images": 10, "test_images": 10, "batch_size": 4,
 
 def fake_trials(n=6):
     return [Trial(f"X/{i:03d}", "X", "anynet", {"i": i}, i) for i in range(n)]
-
-
-def fake_init(settings):
-    pass
 
 
 def fake_record(key, i=0):
@@ -71,8 +68,8 @@ class Interrupt:
 
 
 def sweep(path, runner, n=6, workers=1, settings=SETTINGS):
-    return run_sweep(path, "anynetx", settings, fake_trials(n), workers, runner=runner,
-                     init=fake_init, log=lambda *_: None)
+    return run_sweep(path, "anynetx", settings, fake_trials(n), LocalEngine(workers),
+                     runner=runner, log=lambda *_: None)
 
 
 def test_resume_after_interrupt_trains_only_the_rest(tmp_path):

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ..cli import positive_int
+from ..engines import ENGINES
 from .studies import STUDIES
 
 DEFAULTS = {"epochs": 2, "train_images": 4000, "test_images": 2000, "batch_size": 128,
@@ -35,7 +36,14 @@ def add_arguments(p):
     p.add_argument("--scale", type=positive_int, default=4,
                    help="mlp only: width factor of the large networks (default 4)")
     p.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1),
-                   help="worker processes, one network each (default: min(2, CPUs))")
+                   help="worker processes, one network each (default: min(2, CPUs)); with "
+                   "--engine ray and no --address, the CPUs of the Ray instance started here")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local: a process pool here (default); ray: each network a Ray task "
+                   "(pip install 'regnetlab[ray]')")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="--engine ray: join this Ray cluster (e.g. auto, ray://HOST:10001) "
+                   "instead of starting one here; its workers need regnetlab and the data")
     p.add_argument("--threads", type=positive_int, default=1, help="torch threads per worker")
     p.add_argument("--out", default=None, metavar="PATH",
                    help="results file (default results/STUDY.jsonl); rerun to resume")
@@ -65,6 +73,19 @@ def settings_of(args, study):
     return s
 
 
+def make_engine(args, initargs, settings):
+    from .. import engines
+    from .sweep import init_worker
+
+    if args.engine == "ray":
+        if args.address is not None:
+            return engines.RayEngine(args.address)
+        return engines.RayEngine(num_cpus=args.workers)
+    if args.address is not None:
+        raise ValueError(f"--address {args.address}: only used with --engine ray")
+    return engines.LocalEngine(args.workers, init_worker, (settings, *initargs))
+
+
 def run(args):
     from . import report
     from .studies import trials
@@ -81,10 +102,13 @@ def run(args):
     spaces = args.spaces.split(",") if args.spaces else None
     todo = trials(args.study, n, seeds, args.seed, args.source, args.scale, spaces)
     out = args.out or os.path.join("results", f"{args.study}.jsonl")
+    # absolute, so that a worker started elsewhere (a Ray worker) finds the same folders
+    initargs = (str(Path(args.source).resolve()), args.data and str(Path(args.data).resolve()),
+                args.device, args.threads)
+    engine = make_engine(args, initargs, settings)
     try:
-        records, seconds = run_sweep(out, args.study, settings, todo, args.workers,
-                                     initargs=(args.source, args.data, args.device,
-                                               args.threads), check=check_data)
+        records, seconds = run_sweep(out, args.study, settings, todo, engine,
+                                     initargs=initargs, check=check_data)
     except KeyboardInterrupt:
         print(f"{args.study}: stopped; every finished network is in {out}. Run the same "
               "command again to resume.")
