@@ -2,7 +2,8 @@
 
 ``regnetlab explore anynetx`` trains N networks from each AnyNetX space A..E and prints
 their errors' EDF summary and the dominance statistics; ``regnetlab explore report``
-re-makes every table and figure from recorded results files.
+re-makes every table and figure from recorded results files. The studies are the
+modules of :mod:`regnetlab.explore.studies`.
 """
 import os
 from pathlib import Path
@@ -32,9 +33,14 @@ def add_arguments(p):
     p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
     p.add_argument("--seed", type=int, default=0, help="draws networks and seeds training")
-    p.add_argument("--spaces", default=None, help="anynetx only: e.g. A,E (default A..E)")
-    p.add_argument("--scale", type=positive_int, default=4,
-                   help="mlp only: width factor of the large networks (default 4)")
+    p.add_argument("--band", default=None, metavar="LOW,HIGH",
+                   help="sample only networks in this complexity band: MFLOPs per 28x28 "
+                   "image (anynetx, regnetx, vionet) or thousands of parameters (mlp); "
+                   "default: the study's ("
+                   + ", ".join(f"{k} {v.band.describe()}" for k, v in STUDIES.items()
+                               if v.band) + ")")
+    for study in STUDIES.values():
+        study.add_arguments(p)
     p.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1),
                    help="worker processes, one network each (default: min(2, CPUs)); with "
                    "--engine ray and no --address, the CPUs of the Ray instance started here")
@@ -63,14 +69,13 @@ def settings_of(args, study):
     """
     if not args.lr > 0:
         raise ValueError(f"--lr {args.lr}: expected a positive learning rate")
+    if args.band and study.band is None:
+        raise ValueError(f"--band: the {study.name} study samples no networks, so it has "
+                         "no complexity band; leave --band out")
     s = {"epochs": args.epochs, "train_images": args.train_images,
          "test_images": args.test_images, "batch_size": args.batch_size, "lr": args.lr,
          "recipe": "regnetlab", "seed": args.seed}
-    if STUDIES[study].uses_source:
-        s["source"] = Path(args.source).name
-    if study == "mlp":
-        s["scale"] = args.scale
-    return s
+    return {**s, **study.settings(args)}
 
 
 def make_engine(args, initargs, settings):
@@ -88,19 +93,17 @@ def make_engine(args, initargs, settings):
 
 def run(args):
     from . import report
-    from .studies import trials
     from .sweep import check_data, run_sweep
 
     if args.study == "report":
         for line in report.make_all(args.results, args.summary, args.figures):
             print(line)
         return 0
-    spec = STUDIES[args.study]
-    n = spec.default_n if args.n is None else args.n
-    seeds = spec.default_seeds if args.seeds is None else args.seeds
-    settings = settings_of(args, args.study)
-    spaces = args.spaces.split(",") if args.spaces else None
-    todo = trials(args.study, n, seeds, args.seed, args.source, args.scale, spaces)
+    study = STUDIES[args.study]
+    n = study.default_n if args.n is None else args.n
+    seeds = study.default_seeds if args.seeds is None else args.seeds
+    settings = settings_of(args, study)
+    todo = study.trials(n, seeds, settings, args.source, args)
     out = args.out or os.path.join("results", f"{args.study}.jsonl")
     # absolute, so that a worker started elsewhere (a Ray worker) finds the same folders
     initargs = (str(Path(args.source).resolve()), args.data and str(Path(args.data).resolve()),
@@ -114,7 +117,6 @@ def run(args):
               "command again to resume.")
         raise
     print(f"{args.study}: {len(records)} networks in {out} (this run: {seconds:.0f} s wall)")
-    extra = {"principles": report.principles(settings)} if args.study == "vionet" else {}
-    for line in report.study_lines(args.study, settings, records, **extra):
+    for line in report.study_lines(study, settings, records):
         print(line)
     return 0

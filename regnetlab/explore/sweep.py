@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from ..engines import LocalEngine
 from .results import ResultsWriter
-from .studies import build_model
+from .study import build_model
 
 _WORKER = {}
 TRAIN_ARGS = ("source", "data_root", "device", "threads")  # after ``settings``, in order
