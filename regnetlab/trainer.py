@@ -76,7 +76,10 @@ def pick_device(device=None, num_gpus=None):
 
 
 def live_progress():
-    """A redrawn progress bar only on a terminal; in a log (CI, ``| cat``) one line per epoch."""
+    """A redrawn progress bar on a terminal or in a notebook (tqdm draws a widget there);
+    in a log (CI, ``| cat``) one line per epoch instead."""
+    if "ipykernel" in sys.modules:
+        return True
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 

@@ -138,6 +138,23 @@ def test_trials_are_reproducible_and_extend():
     assert [t.seed for t in trials("regnetx", 3, 0, seed=7)] == [7, 8, 9]
 
 
+def test_band_none_samples_as_before_bands_and_says_so():
+    from types import SimpleNamespace
+
+    from regnetlab.explore.report import command
+    study = STUDIES["anynetx"]
+    assert "band" not in study.settings(SimpleNamespace(source="s", band="none"))
+    free = trials("anynetx", 30, 0, band="none", spaces=["A"])
+    assert any(anynet_flops(t.config["arch"], 16) not in FLOPS_BAND for t in free)
+    settings = {"epochs": 2, "train_images": 9, "test_images": 9, "batch_size": 9, "lr": 0.1,
+                "seed": 0}
+    recs = [{"key": "A/000", "group": "A"}]
+    assert "--n 1 --spaces A --band none --epochs 2" in command(study, settings, recs)
+    banded = {**settings, "band": {"measure": "flops", "low": 1e6, "high": 2e6, "size": 28}}
+    assert "--band 1,2 --epochs 2" in command(study, banded, recs)
+    assert "--band" not in command(study, {**settings, "band": FLOPS_BAND.as_dict()}, recs)
+
+
 def test_build_model_from_a_trial():
     t = trials("regnetx", 1, 0)[0]
     model = build_model(t, lr=0.05)

@@ -35,8 +35,8 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="draws networks and seeds training")
     p.add_argument("--band", default=None, metavar="LOW,HIGH",
                    help="sample only networks in this complexity band: MFLOPs per 28x28 "
-                   "image (anynetx, regnetx, vionet) or thousands of parameters (mlp); "
-                   "default: the study's ("
+                   "image (anynetx, regnetx, vionet) or thousands of parameters (mlp), or "
+                   "none; default: the study's ("
                    + ", ".join(f"{k} {v.band.describe()}" for k, v in STUDIES.items()
                                if v.band) + ")")
     for study in STUDIES.values():

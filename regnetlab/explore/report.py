@@ -78,6 +78,8 @@ def command(study, settings, records):
     if band and band != study.band:
         scale = 1e6 if band.measure == "flops" else 1e3
         flags.append(f"--band {band.low / scale:g},{band.high / scale:g}")
+    elif band is None and study.band is not None:
+        flags.append("--band none")
     flags += [f"--{k.replace('_', '-')} {settings[k]}" for k in
               ("epochs", "train_images", "test_images", "batch_size", "lr", "seed", "source",
                "scale") if k in settings]

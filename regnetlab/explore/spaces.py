@@ -87,14 +87,17 @@ class Band:
 
 
 def parse_band(text, measure):
-    """``--band 0.54,0.6`` (MFLOPs) or ``--band 100,150`` (thousands of parameters)."""
+    """``--band 0.54,0.6`` (MFLOPs) or ``--band 100,150`` (thousands of parameters);
+    ``--band none`` samples without a band (None)."""
+    if text.strip().lower() == "none":
+        return None
     scale = 1e6 if measure == "flops" else 1e3
     try:
         low, high = (float(x) * scale for x in text.split(","))
     except ValueError:
         unit = "MFLOPs" if measure == "flops" else "thousand parameters"
         raise ValueError(f"--band {text!r}: expected LOW,HIGH in {unit}, e.g. "
-                         f"{'0.54,0.6' if measure == 'flops' else '100,150'}") from None
+                         f"{'0.54,0.6' if measure == 'flops' else '100,150'}, or none") from None
     return Band(measure, round(low), round(high))
 
 

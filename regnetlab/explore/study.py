@@ -69,7 +69,8 @@ class Study:
             s["source"] = Path(args.source).name
         if self.band is not None:
             band = parse_band(args.band, self.band.measure) if args.band else self.band
-            s["band"] = band.as_dict()
+            if band is not None:  # --band none: sampled without one, as before bands
+                s["band"] = band.as_dict()
         return s
 
     def trials(self, n, seeds, settings, source="solutions", args=None):

@@ -41,6 +41,6 @@ def trials(study, n, seeds, seed=0, source="solutions", settings=None, **options
     from types import SimpleNamespace
 
     s = get(study)
-    args = SimpleNamespace(source=str(source), band=None, **options)
+    args = SimpleNamespace(**{"source": str(source), "band": None, **options})
     settings = settings if settings is not None else {"seed": seed, **s.settings(args)}
     return s.trials(n, seeds, settings, source, args)
