@@ -91,6 +91,13 @@ def uses_own_optimizer(model):
     return own is not None and own is not Classifier.configure_optimizers
 
 
+def scores(y_hat, y):
+    """True when ``y_hat`` (what the model's forward returned) is one row of logits per
+    label of ``y``, so its argmax can be scored."""
+    return (torch.is_tensor(y_hat) and y_hat.ndim == y.ndim + 1
+            and y_hat.shape[:-1] == y.shape)
+
+
 def has_lazy_parameters(model):
     return any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters())
 
@@ -187,9 +194,9 @@ class Trainer:
                     out.clear()
                     step = getattr(model, "validation_step", None)
                     step(batch) if step is not None else model(*batch[:-1])
-                    if "y_hat" not in out:  # its validation_step never called forward
-                        out["y_hat"] = model(*batch[:-1])
                     y = batch[-1]
+                    if not scores(out.get("y_hat"), y):  # validation_step never called forward
+                        out["y_hat"] = model(*batch[:-1])
                     correct += (out["y_hat"].argmax(-1).reshape(-1) == y.reshape(-1)).sum().item()
                     total += y.numel()
         finally:
@@ -242,7 +249,7 @@ class Trainer:
                         sched.step()
                     n = y.numel()
                     loss_sum += loss.detach().float() * n
-                    if "y_hat" in seen_out and correct is not None:
+                    if correct is not None and scores(seen_out.get("y_hat"), y):
                         y_hat = seen_out["y_hat"].detach()
                         correct += (y_hat.argmax(-1).reshape(-1) == y.reshape(-1)).sum()
                     else:  # its training_step never called forward: no accuracy to report
