@@ -14,8 +14,8 @@ every worker has ended; a submission's code never holds these paths.
 import json
 import xml.etree.ElementTree as ET
 
-from ..files import atomic_write_text as _atomic_text
-from ..files import write_json as _write_json_file
+from ...files import atomic_write_text as _atomic_text
+from ...files import write_json as _write_json_file
 
 
 def _fmt(x):
