@@ -37,7 +37,7 @@ def grade(target, *args, cwd=None, timeout=900):
 def submission(tmp_path, replace=None):
     """A copy of the reference solutions with some modules replaced: {module: source}."""
     folder = tmp_path / "submission"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for path in SOLUTIONS.glob("ex*.py"):
         shutil.copyfile(path, folder / path.name)
     for module, source in (replace or {}).items():

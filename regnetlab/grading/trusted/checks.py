@@ -194,7 +194,7 @@ def check_gradients(result, label):
     missing = result["without_gradient"]
     expect(not missing,
            f"{label}: {len(missing)} of its {result['params']} trainable tensors get no "
-           f"gradient on a training batch ({', '.join(missing[:4])}"
+           f"usable (finite, non-zero) gradient on a training batch ({', '.join(missing[:4])}"
            + (", ..." if len(missing) > 4 else "") + "): a frozen, detached or unused part "
            "of the network never learns. The grader trains every tensor itself; do not "
            "detach() or multiply a branch by 0")

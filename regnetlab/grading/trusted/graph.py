@@ -46,7 +46,7 @@ ALLOWED = {
     "pooling": ["aten.adaptive_avg_pool2d.default", "aten.avg_pool2d.default",
                 "aten.max_pool2d.default"],
     "linear": ["aten.linear.default", "aten.matmul.default", "aten.mm.default",
-               "aten.addmm.default", "aten.t.default"],
+               "aten.addmm.default", "aten.t.default", "aten.numpy_T.default"],
     "shape": ["aten.view.default", "aten.reshape.default", "aten.flatten.using_ints",
               "aten.permute.default", "aten.transpose.int", "aten.contiguous.default",
               "aten.clone.default", "aten.squeeze.dim", "aten.unsqueeze.default",

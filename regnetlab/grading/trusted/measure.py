@@ -279,8 +279,6 @@ def layout(names, top, walk, design):
         convs = [conv_info(n, walk.values) for n in stem if _target(n) in CONVOLUTIONS]
         if not convs or convs[0]["stride"][0] != 2:
             problems.append("the stem is not a stride-2 convolution")
-    elif any(_target(n) in CONVOLUTIONS for n in walk.nodes):
-        problems.append("an MLP holds convolutions")
     return {"ok": not problems, "problems": problems}
 
 
@@ -316,7 +314,8 @@ def outputs(net, cases):
 
 
 def gradients(net, batch=8):
-    """Which trainable tensors get no gradient (or, for weights, an all-zero one)."""
+    """Which trainable tensors get no usable gradient: none, a non-finite one, or (for
+    weights) an all-zero one. Biases before a batch norm get a zero gradient by design."""
     saved = {k: v.clone() for k, v in net.state_dict().items()}
     torch.manual_seed(0)
     x, y = torch.randn(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
@@ -325,7 +324,8 @@ def gradients(net, batch=8):
     F.cross_entropy(net(x), y).backward()
     missing = []
     for name, p in net.state.named_parameters():
-        if p.grad is None or (p.ndim > 1 and not p.grad.abs().max() > 0):
+        if p.grad is None or not torch.isfinite(p.grad).all() \
+                or (p.ndim > 1 and not p.grad.abs().max() > 0):
             missing.append(net.tensor_name(name))
     net.zero_grad(set_to_none=True)
     net.load_state_dict(saved)

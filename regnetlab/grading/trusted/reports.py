@@ -44,6 +44,7 @@ def table(result):
                     if result.not_graded else ""))
     lines.append(f"  tier {result.meta.get('tier')}; training {result.meta.get('training')}; "
                  f"{result.meta.get('seconds', 0):.0f} s")
+    lines.append("  isolation: " + ", ".join(result.meta.get("isolation") or ["none"]))
     return "\n".join(lines) + "\n"
 
 
