@@ -127,6 +127,14 @@ def test_same_submission_same_grade(structure_of_solutions, tmp_path):
         [(t["name"], t["status"], t["earned"]) for t in first["tests"] if t["exercise"] == "ex3"]
 
 
+@pytest.mark.slow
+def test_three_gradings_give_identical_scores_and_accuracies(tmp_path, data_root):
+    runs = [grade(SOLUTIONS, "--only", "ex4", cwd=tmp_path)[0] for _ in range(3)]
+    seen = {json.dumps([(t["name"], t["earned"]) for t in r["tests"]]) for r in runs}
+    accs = {json.dumps(r["workers"]["ex4"]["test_acc"]) for r in runs}
+    assert len(seen) == 1 and len(accs) == 1, (seen, accs)
+
+
 def test_untouched_stubs_score_zero_without_a_traceback(tmp_path):
     result, output, code = grade(EXERCISES, "--no-train", cwd=tmp_path)
     assert code == 1
