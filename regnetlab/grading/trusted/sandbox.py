@@ -315,7 +315,8 @@ class _Sandbox:
                     if not os.path.islink(path):
                         os.chmod(path, 0o700)
         shutil.rmtree(self.private, ignore_errors=True)
-        if self._uid_lock is not None:
+        if self._uid_lock is not None:  # remove the lock file while we hold it
+            (UID_LOCKS / str(self.uid)).unlink(missing_ok=True)
             os.close(self._uid_lock)
 
     def _environment(self, threads):
@@ -565,13 +566,16 @@ def _reserve_uid():
         uid = UIDS[(first + i) % len(UIDS)]
         if uid in busy:
             continue
-        fd = os.open(UID_LOCKS / str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+        path = UID_LOCKS / str(uid)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return uid, fd
+            held = os.stat(path).st_ino == os.fstat(fd).st_ino  # not removed by its last holder
+        except (BlockingIOError, FileNotFoundError):
+            held = False
+        if held:
+            return uid, fd
+        os.close(fd)
     raise RuntimeError(f"no free user id in {UIDS.start}-{UIDS.stop - 1} for the worker")
 
 
