@@ -246,6 +246,25 @@ def test_unshare_alone_still_hides_processes_and_network(tmp_path, token, monkey
     assert worker_run.isolation == levels and processes_with(token) == []
 
 
+def test_sandboxes_side_by_side_leave_each_other_alone(tmp_path, token):
+    """One worker's cleanup must not kill another's: each has its own user and namespace."""
+    done = {}
+    jobs = {"leave": ("leave", {"token": token, "detach": True}),
+            "nap1": ("nap", {"seconds": 1.5}), "nap2": ("nap", {"seconds": 1.5})}
+    threads = [threading.Thread(target=lambda k=k, ex=ex, opt=opt: done.update(
+        {k: run(ex, tmp_path / k, opt)})) for k, (ex, opt) in jobs.items()]
+    for folder in jobs:
+        (tmp_path / folder).mkdir()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert done["leave"].returncode == 0 and processes_with(token) == []
+    uids = [report(done[k])["uid"] for k in ("nap1", "nap2")]
+    if "separate-user" in sandbox.isolation_levels():
+        assert uids[0] != uids[1] and all(u in sandbox.UIDS for u in uids)
+
+
 def test_output_files_are_read_with_caps(tmp_path):
     before = set(Path(tempfile.gettempdir()).glob("regnetlab-files-*"))
     worker_run = run("files", tmp_path)

@@ -139,6 +139,11 @@ def leave(code, out, options, targets):
     return {"left": True}
 
 
+def nap(code, out, options, targets):
+    time.sleep(options["seconds"])
+    return {"uid": os.getuid()}
+
+
 def hang(code, out, options, targets):
     leave(code, out, {**options, "detach": True}, targets)
     print("hanging", flush=True)
