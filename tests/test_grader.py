@@ -297,3 +297,36 @@ def test_plain_pytest_autograder_grades_the_stubs(tmp_path, data_root):
     assert result["submission"] == str(EXERCISES)
     assert result["score"] == 0 and result["max_score"] == 100
     assert "total: 0/100" in proc.stdout
+
+
+def test_a_fifth_exercise_is_its_own_files(tmp_path):
+    """An exercise is one module in regnetlab/grading/exercises/, one rubric file and the
+    student's file: adding ex5 to a copy of the checkout touches no central list."""
+    repo = tmp_path / "repo"
+    for part in ("regnetlab", "autograder", "solutions"):
+        shutil.copytree(REPO / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "regnetlab/grading/exercises/ex5_tiny_regnetx.py").write_text(
+        '"""Exercise 5 (a test\'s own): a one-stage RegNetX."""\n'
+        "from . import Network\n\n"
+        'ID, MODULE, RUBRIC = "ex5", "ex5_tiny_regnetx", "test_ex5_tiny_regnetx.py"\n'
+        'NETWORKS = [Network("TinyNet", "TinyNet()", lambda m: m.TinyNet())]\n'
+        "ANSWERS = {}\n")
+    (repo / "autograder/test_ex5_tiny_regnetx.py").write_text(
+        "import pytest\n\nfrom regnetlab.grading import checks\n\n"
+        'pytestmark = pytest.mark.exercise("ex5")\n\n\n'
+        "@pytest.mark.points(5)\n"
+        "def test_one_stage(ex5):\n"
+        '    """ex5: TinyNet has one stage of two blocks"""\n'
+        '    assert checks.depths(ex5.get("TinyNet.structure")) == (2,)\n')
+    sub = submission(tmp_path, {"ex5_tiny_regnetx": (
+        "from regnetlab import AnyNet\n\n\nclass TinyNet(AnyNet):\n"
+        "    def __init__(self, lr=0.1, num_classes=10):\n"
+        "        super().__init__(((2, 16, 8, 1),), 8, lr, num_classes)\n")})
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "regnetlab", "grade", str(sub), "--only",
+                           "ex5", "--no-train", "--json", str(out)], cwd=repo,
+                          env=dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1"),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    result = json.loads(out.read_text())
+    assert result["exercises"] == {"ex5": {"score": 5.0, "max_score": 5.0}}
