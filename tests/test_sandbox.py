@@ -33,8 +33,11 @@ AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def secrets_here(submission):
-    """What the worker must not read: the checkout, the data, the original submission."""
-    found = [REPO, REPO / "solutions", REPO / "autograder", REPO / "tests",
+    """What the worker must not read: the checkout, the data, the original submission.
+
+    The checkout folder itself may show when the virtual environment lives inside it (as
+    scripts/setup.sh makes it); the walk check below shows nothing but the runtime there."""
+    found = [REPO / "solutions", REPO / "autograder", REPO / "tests",
              REPO / "autograder" / "calibration.json", REPO.parent / "shared" / "data",
              submission]
     if DATA:
