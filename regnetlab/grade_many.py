@@ -302,7 +302,7 @@ def grade_submission(task, live=None):
     for attempt in range(1, ATTEMPTS + 1):
         rec = _grade_copy(task, live or Live(), started)
         if rec is not None:
-            return rec
+            return {**rec, "attempts": attempt}
     return _record(task, "failed", content_hash=content,
                    seconds=round(time.monotonic() - started, 1),
                    error=f"the submission's files changed while it was graded, {ATTEMPTS} "
@@ -540,8 +540,12 @@ def plan(args, store, options, config_hash):
 def run(args):
     import shutil
     from .cli import UsageError
-    store = Store(args.out)
+    if not Path(args.submissions).exists():
+        raise UsageError(f"SUBMISSIONS {args.submissions}: no such folder or .zip file")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out}: is a file; expected a folder")
     options, config_hash = grade_options(args)
+    store = Store(args.out)
     tasks, unpacked = plan(args, store, options, config_hash)
     live = Live()
     progress = Progress(len(tasks))
@@ -559,12 +563,13 @@ def run(args):
                 # it would fail the same way for everybody
                 live.stop_all()
                 results.close()
+                _restore(store)
                 raise UsageError(f"stopped: {rec['error']} (grading {rec['student']}); "
                                  "fix that and run the same command again")
     except KeyboardInterrupt:
         live.stop_all()
         results.close()
-        store.write_gradebook()
+        _restore(store)
         print(f"grade-many: interrupted; {len(store.records)} of {len(tasks)} recorded. Run "
               "the same command again to grade the rest", file=sys.stderr)
         return 130
@@ -572,9 +577,7 @@ def run(args):
         signal.signal(signal.SIGTERM, previous_handler)
         if unpacked:
             shutil.rmtree(unpacked, ignore_errors=True)
-    for key in store.check_written():
-        print(f"grade-many: warning: the record of {key} was changed during the run by "
-              "something else; rewritten from what was graded", file=sys.stderr)
+    _restore(store)
     records = list(store.records.values())
     counts = {s: sum(r["status"] == s for r in records) for s in ("graded", "refused", "failed")}
     reused = sum(bool(r.get("reused")) for r in records)
@@ -583,6 +586,13 @@ def run(args):
           f"{_fmt_s(time.monotonic() - started)}; gradebook: {store.out / 'gradebook.csv'}",
           file=sys.stderr)
     return 1 if counts["failed"] else 0
+
+
+def _restore(store):
+    """Write back any record changed behind this process's back, and the gradebook."""
+    for key in store.check_written():
+        print(f"grade-many: warning: the record of {key} was changed during the run by "
+              "something else; rewritten from what was graded", file=sys.stderr)
 
 
 def _interrupt(signum, frame):

@@ -58,8 +58,8 @@ def _member_path(info):
         raise SubmissionError(f"entry {info.filename!r} has an absolute path")
     if any(part == ".." for part in path.parts):
         raise SubmissionError(f"entry {info.filename!r} points outside the zip ('..')")
-    mode = info.external_attr >> 16
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    mode = info.external_attr >> 16   # Unix mode; type bits 0 when the zip tool set none
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
         kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a plain file"
         raise SubmissionError(f"entry {info.filename!r} is {kind}")
     return path
@@ -234,7 +234,7 @@ def _common_prefix(names):
 
 
 def discover(folder):
-    """The submissions in ``folder`` (see the module docstring), sorted by key.
+    """The submissions in ``folder`` (see the module docstring), in name order.
 
     ``folder`` must be an existing folder; an entry that is neither a folder nor a
     ``.zip`` is ignored. Keys are unique (a clash gets ``-2``, ``-3`` ...).
