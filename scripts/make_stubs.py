@@ -193,6 +193,47 @@ def make_stub(source, filename="<solution>"):
     return stub
 
 
+# Answer lines that also stand, word for word, in the library every student has (the
+# solutions build on it). Reviewed one by one: the release's leak check and
+# tests/test_release.py do not count them as giving an answer away.
+SHARED_LINES = frozenset({
+    "return nn.Sequential(*blk)",                  # regnetlab/anynet.py, AnyNet.stage
+    "stem_channels, groups, bot_mul = 32, 16, 1",  # regnetlab/anynet.py, RegNetX32
+    "return F.relu(Y + X)",                        # regnetlab/blocks.py, the blocks' forward
+    "`autograder/CALIBRATION.md`.",                # a file name at the end of a sentence
+})
+MIN_SECRET_CHARS = 12
+
+
+def answer_lines(source):
+    """The stripped lines of a solution's answers: its BEGIN/END SOLUTION blocks and its
+    cells tagged ``solution`` (their markdown without the leading ``#``)."""
+    out, inside, in_cell = [], False, False
+    for line in source.splitlines():
+        if CELL.match(line):
+            in_cell = bool(SOLUTION_CELL.match(line))
+            continue
+        if BEGIN.match(line) or END.match(line):
+            inside = bool(BEGIN.match(line))
+            continue
+        if in_cell:
+            out.append(line.lstrip("#").strip())
+        elif inside:
+            out.append(line.strip())
+    return out
+
+
+def secret_lines(solutions_dir):
+    """Answer lines that must not be released: at least MIN_SECRET_CHARS long, in no stub
+    (the hints and given code students get anyway), not in SHARED_LINES."""
+    sources = {p: p.read_text(encoding="utf-8")
+               for p in sorted(Path(solutions_dir).glob("ex*.py"))}
+    stubs = "\n".join(make_stub(text, str(p)) for p, text in sources.items())
+    return sorted({line for text in sources.values() for line in answer_lines(text)
+                   if len(line) >= MIN_SECRET_CHARS and re.search(r"\w", line)
+                   and line not in stubs and line not in SHARED_LINES})
+
+
 def expected_exercises(solutions_dir):
     """{file name: text} of everything the generator writes into exercises/."""
     files = {}
