@@ -295,8 +295,9 @@ def expected_exercises(solutions_dir):
     files = {}
     for path in sorted(Path(solutions_dir).glob("*.py")):
         text = path.read_text(encoding="utf-8")
-        files[path.name] = (text if path.name == "__init__.py"
-                            else make_stub(with_setup_cell(text), str(path)))
+        if path.name.startswith("ex"):   # the exercise notebooks get the setup cell
+            text = with_setup_cell(text)
+        files[path.name] = text if path.name == "__init__.py" else make_stub(text, str(path))
     return files
 
 
