@@ -34,6 +34,18 @@ def options(module):
     return out
 
 
+def explore_studies():
+    """Each explorer study's default size (networks per space, seeds per fixed model),
+    which ``regnetlab explore --help`` leaves to the docs; None if the explorer does not
+    keep them in ``regnetlab.explore.studies.STUDIES`` (then the docs hook says so)."""
+    try:
+        from regnetlab.explore.studies import STUDIES
+        return [{"name": s.name, "n": s.default_n, "seeds": s.default_seeds}
+                for s in STUDIES.values()]
+    except (ImportError, AttributeError):
+        return None
+
+
 if __name__ == "__main__":
-    json.dump({name: options(module) for name, (module, _) in SUBCOMMANDS.items()},
-              sys.stdout, indent=1)
+    facts = {name: options(module) for name, (module, _) in SUBCOMMANDS.items()}
+    json.dump({"commands": facts, "explore_studies": explore_studies()}, sys.stdout, indent=1)

@@ -24,7 +24,10 @@ It does what plain configuration cannot:
    moved one level down to nest in the page; ``<!-- summary:NAME:budget -->`` its budget
    and complexity band, ``<!-- verdict:NAME:X vs Y -->`` one comparison's verdict (see
    results_facts.py); ``<!-- cli:COMMAND -->`` the options of ``regnetlab COMMAND``;
-   ``<!-- project:repo|clone|install -->`` the repository link, the clone step and the
+   ``<!-- explore:defaults -->`` each explorer study's default size;
+   ``<!-- include:FILE.md#HEADING -->`` one H2 section of a repository markdown file;
+   ``<!-- if-option:COMMAND:--FLAG -->...<!-- end-if -->`` text kept only while the
+   option exists; ``<!-- project:repo|clone|install -->`` the repository link, the clone step and the
    pip line; ``<!-- exercise:colab -->`` the exercise's "Open in Colab" link.
 4. Takes the repository link and the site's address from ``regnetlab/project.py``
    (``REGNETLAB_DOCS_SITE_URL`` overrides the address, which defaults to GitHub Pages').
@@ -235,6 +238,7 @@ SUMMARY_MARKER = re.compile(r"<!-- summary:(\w+)(?::(\w+))? -->")
 VERDICT_MARKER = re.compile(r"<!-- verdict:(\w+):([^>]+?) -->")
 PROJECT_MARKER = re.compile(r"<!-- project:(\w+) -->")
 CLI_MARKER = re.compile(r"<!-- cli:([\w-]+) -->")
+EXPLORE_DEFAULTS = "<!-- explore:defaults -->"
 INCLUDE_MARKER = re.compile(r"<!-- include:([\w./-]+\.md)#([^>]+?) -->")
 # Text kept only while `regnetlab COMMAND` has the option FLAG (so that a page can
 # document an option in the same change that adds it, and say nothing before).
@@ -299,7 +303,7 @@ def cli_facts():
 
 
 def _cli_options(command):
-    facts = cli_facts()
+    facts = cli_facts()["commands"]
     if command not in facts:
         raise exercise_pages.SourceError(f"<!-- cli:{command} -->: `regnetlab {command}` "
                                          f"does not exist (commands: {sorted(facts)})")
@@ -316,7 +320,21 @@ def _cli_options(command):
 
 
 def _has_option(command, flag):
-    return any(flag in o["flags"] for o in cli_facts().get(command, []))
+    return any(flag in o["flags"] for o in cli_facts()["commands"].get(command, []))
+
+
+def _explore_defaults():
+    """The default size of each explorer study, as ``--n`` and ``--seeds`` flags."""
+    studies = cli_facts()["explore_studies"]
+    if studies is None:
+        raise exercise_pages.SourceError(
+            "docs/hooks/cli_facts.py found no per-study defaults in "
+            "regnetlab.explore.studies.STUDIES; update explore_studies() there")
+    rows = ["| study | default size |", "|:---|:---|"]
+    for st in studies:
+        flags = " ".join(f"--{k} {st[k]}" for k in ("n", "seeds") if st[k])
+        rows.append(f"| `{st['name']}` | `{flags}` |")
+    return "\n".join(rows) + "\n"
 
 
 def _cell(text):
@@ -343,6 +361,8 @@ def on_page_markdown(markdown, page, config, files):
         markdown = WHEN_OPTION.sub(
             lambda k: k.group(3) if _has_option(k.group(1), k.group(2)) else "", markdown)
         markdown = CLI_MARKER.sub(lambda k: _cli_options(k.group(1)), markdown)
+        if EXPLORE_DEFAULTS in markdown:
+            markdown = markdown.replace(EXPLORE_DEFAULTS, _explore_defaults())
         markdown = INCLUDE_MARKER.sub(
             lambda k: results_facts.markdown_section(k.group(1), k.group(2).strip()), markdown)
         if m:
