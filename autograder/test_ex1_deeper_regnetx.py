@@ -1,12 +1,12 @@
 """Exercise 1: a deeper RegNetX with four stages (d2l 8.8.6, exercise 1).
 
-Each test is one rubric line (its docstring) worth its `points`. The facts come from the
-worker that built `DeepRegNetX()` from the submission (see regnetlab/grading/).
+Each test is one rubric line (its docstring) worth its `points`. The facts are measured
+by the grader on the graph of `DeepRegNetX()` that the sandboxed worker captured from
+the submission (see regnetlab/grading/).
 """
 import pytest
 
-from regnetlab.grading import checks
-from regnetlab.grading.answers import expect
+from regnetlab.grading import checks, expect
 
 pytestmark = pytest.mark.exercise("ex1")
 
@@ -19,8 +19,8 @@ def net(ex1):
 
 @pytest.mark.points(2)
 def test_builds_as_anynet(net):
-    """ex1: DeepRegNetX() builds and is an AnyNet"""
-    checks.check_class(net, "AnyNet")
+    """ex1: DeepRegNetX() builds with AnyNet's layout (stem, stages, head)"""
+    checks.check_layout(net, "AnyNet")
 
 
 @pytest.mark.points(3)
@@ -76,14 +76,20 @@ def test_outputs(ex1):
 def test_flop_budget(net, grading):
     """ex1: at most twice RegNetX32's FLOPs on a 28x28 image"""
     # deeper, not wider, so that the four-stage net still trains in seconds on a laptop
-    # CPU; RegNetX32's FLOPs are measured by the grading process, not by the worker
+    # CPU; both FLOP counts are measured by the grader on graphs
     budget = 2 * grading.reference["RegNetX32.flops"]
     expect(net["flops"] <= budget,
            f"DeepRegNetX needs {net['flops'] / 1e6:.1f} MFLOPs on a 28x28 image; the budget "
            f"is {budget / 1e6:.1f} MFLOPs (twice RegNetX32): use fewer or narrower blocks")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(1)
+def test_every_parameter_learns(ex1):
+    """ex1: every parameter of DeepRegNetX receives a gradient (nothing frozen or detached)"""
+    checks.check_gradients(ex1.get("DeepRegNetX.gradients"), "DeepRegNetX")
+
+
+@pytest.mark.points(2)
 def test_learns(ex1, thresholds):
     """ex1: DeepRegNetX learns: short training beats the calibrated accuracy"""
     checks.check_accuracy(ex1.trained("DeepRegNetX.train"), thresholds["ex1.DeepRegNetX"],

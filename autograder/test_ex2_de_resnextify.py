@@ -1,9 +1,8 @@
 """Exercise 2: De-ResNeXt-ify RegNets with the ResNet block (d2l 8.8.6, exercise 2)."""
 import pytest
 
-from regnetlab.grading import checks
-from regnetlab.grading.answers import expect
-from regnetlab.grading.probes import DE_ANYNET_ARCH
+from regnetlab.grading import checks, expect
+from regnetlab.grading.exercises.ex2_de_resnextify import DE_ANYNET_ARCH
 
 pytestmark = pytest.mark.exercise("ex2")
 
@@ -15,9 +14,8 @@ def net(ex2):
 
 @pytest.mark.points(2)
 def test_builds(net):
-    """ex2: DeResNeXt() builds and is a DeAnyNet (an AnyNet)"""
-    checks.check_class(net, "DeAnyNet")
-    checks.check_class(net, "AnyNet")
+    """ex2: DeResNeXt() builds with AnyNet's layout (stem, stages, head)"""
+    checks.check_layout(net, "AnyNet")
 
 
 @pytest.mark.points(4)
@@ -42,7 +40,7 @@ def test_shortcuts(net):
 def test_regnetx32_layout(net):
     """ex2: RegNetX32's layout: stem 32, depths (4, 6), widths (32, 80)"""
     checks.check_stem(net, 32)
-    checks.check_layout(net, (4, 6), (32, 80))
+    checks.check_stages(net, (4, 6), (32, 80))
 
 
 @pytest.mark.points(3)
@@ -52,7 +50,7 @@ def test_de_anynet_builds_other_archs(ex2):
     expect(net.get("stem", {}).get("out_channels") == 8,
            f"DeAnyNet(arch={DE_ANYNET_ARCH}, stem_channels=8): stem has "
            f"{net.get('stem', {}).get('out_channels')} channels; expected 8")
-    checks.check_layout(net, [d for d, _ in DE_ANYNET_ARCH], [c for _, c in DE_ANYNET_ARCH])
+    checks.check_stages(net, [d for d, _ in DE_ANYNET_ARCH], [c for _, c in DE_ANYNET_ARCH])
     checks.check_block_kind(net, "residual")
     checks.check_downsampling(net)
 
@@ -63,7 +61,13 @@ def test_outputs(ex2):
     checks.check_outputs(ex2.get("DeResNeXt.outputs"))
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(1)
+def test_every_parameter_learns(ex2):
+    """ex2: every parameter of DeResNeXt receives a gradient (nothing frozen or detached)"""
+    checks.check_gradients(ex2.get("DeResNeXt.gradients"), "DeResNeXt")
+
+
+@pytest.mark.points(3)
 def test_learns(ex2, thresholds):
     """ex2: DeResNeXt learns: short training beats the calibrated accuracy"""
     checks.check_accuracy(ex2.trained("DeResNeXt.train"), thresholds["ex2.DeResNeXt"],

@@ -1,9 +1,8 @@
 """Exercise 3: the VioNet family, one member per broken principle (d2l 8.8.6, exercise 3)."""
 import pytest
 
-from regnetlab.grading import checks
-from regnetlab.grading.answers import expect, fail
-from regnetlab.grading.probes import VIONET_CUSTOM
+from regnetlab.grading import checks, expect, fail
+from regnetlab.grading.exercises.ex3_vionet import VIONET_CUSTOM
 
 pytestmark = pytest.mark.exercise("ex3")
 
@@ -24,9 +23,9 @@ def choices(net):
 def test_default_is_regnetx32(ex3):
     """ex3: VioNet() is RegNetX32 (stem, depths, widths, group width, bottleneck)"""
     net = ex3.get("VioNet.default")
-    checks.check_class(net, "AnyNet")
+    checks.check_layout(net, "AnyNet")
     checks.check_stem(net, BASELINE["stem"])
-    checks.check_layout(net, BASELINE["d"], BASELINE["c"])
+    checks.check_stages(net, BASELINE["d"], BASELINE["c"])
     checks.check_block_kind(net, "resnext")
     checks.check_group_width(net, expected=16)
     checks.check_bot_mul(net, expected=1)
@@ -63,18 +62,20 @@ def test_refuses_mismatched_lengths(ex3):
 
 @pytest.fixture(scope="module")
 def family(ex3):
-    fam = ex3.get("vionet_family")
-    expect(set(fam) == set(MEMBERS),
-           f"vionet_family() has the keys {sorted(fam)}; expected exactly d, c, g, b")
-    return fam
+    keys = ex3.get("vionet_family.keys")
+    expect(set(keys) == set(MEMBERS),
+           f"vionet_family() has the keys {sorted(keys)}; expected exactly d, c, g, b")
+    return {key: ex3.get(f"vionet_family.{key}") for key in MEMBERS}
 
 
 @pytest.mark.points(2)
 def test_family_members(family):
-    """ex3: vionet_family() returns a VioNet for each of d, c, g, b"""
+    """ex3: vionet_family() returns an AnyNet-shaped VioNet for each of d, c, g, b"""
     for key, net in family.items():
-        expect(net["is_vionet"], f"vionet_family()[{key!r}] is a {net['class']}; "
-               "expected a VioNet")
+        try:
+            checks.check_layout(net, "AnyNet")
+        except AssertionError as e:
+            fail(f"vionet_family()[{key!r}]: {e}")
 
 
 @pytest.mark.points(2)
@@ -103,14 +104,22 @@ def test_member_breaks_exactly_its_principle(family, key):
            f"expected RegNetX32's {BASELINE['stem']}")
 
 
-@pytest.mark.points(2)
-def test_member_outputs(family):
+@pytest.mark.points(1)
+def test_member_outputs(ex3, family):
     """ex3: every member's logits have shape [batch, 10] and are finite"""
-    for key, net in family.items():
+    for key in family:
         try:
-            checks.check_outputs(net["outputs"])
+            checks.check_outputs(ex3.get(f"vionet_family.{key}.outputs"))
         except AssertionError as e:
             fail(f"member {key!r}: {e}")
+
+
+@pytest.mark.points(1)
+def test_every_parameter_learns(ex3, family):
+    """ex3: every parameter of each member receives a gradient (nothing frozen or detached)"""
+    for key in family:
+        checks.check_gradients(ex3.get(f"vionet_family.{key}.gradients"),
+                               f"vionet_family()[{key!r}]")
 
 
 @pytest.mark.points(1.5)

@@ -1,4 +1,5 @@
-"""The ``regnetlab`` command: ``train``, ``info``, ``grade`` and ``explore``.
+"""The ``regnetlab`` command: ``train``, ``info``, ``grade``, ``explore``, ``grade-many``
+and ``release``.
 
 Each subcommand lives in its own module, which provides ``add_arguments(parser)`` and
 ``run(args) -> exit code``; this file only dispatches, so ``regnetlab --help`` stays fast.
@@ -12,8 +13,10 @@ import sys
 SUBCOMMANDS = {
     "train": ("regnetlab.train_cli", "train a model on Fashion-MNIST"),
     "info": ("regnetlab.info_cli", "list models with their parameters and FLOPs"),
-    "grade": ("regnetlab.grading.cli", "grade the exercises (autograder)"),
+    "grade": ("regnetlab.grading.trusted.cli", "grade the exercises (autograder)"),
     "explore": ("regnetlab.explore.cli", "sample and train networks from a design space"),
+    "grade-many": ("regnetlab.grade_many", "grade a whole class: a gradebook, resumable"),
+    "release": ("regnetlab.release", "build the students' template or the Gradescope zip"),
 }
 
 

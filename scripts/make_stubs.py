@@ -14,6 +14,10 @@ nbgrader:
     function too (e.g. ``__init__``), so a stub module always imports without raising.
 ``# %% [markdown] tags=["solution"]`` (or any cell whose tags include ``solution``)
     A whole notebook cell, such as the discussion of a result, kept only in solutions/.
+``# %% tags=["setup"]``
+    The setup cell, second in every notebook (after the exercise's text): written by this
+    script into solutions/ and exercises/ from ``regnetlab/project.py`` (see
+    ``setup_cell``), so that a notebook opened in Colab installs regnetlab and its data.
 
 Usage: ``python scripts/make_stubs.py`` writes exercises/; ``--check`` writes nothing and
 exits 1, naming each file, when exercises/ is not what it would write.
@@ -193,13 +197,118 @@ def make_stub(source, filename="<solution>"):
     return stub
 
 
+# Answer lines that also stand, word for word, in the library every student has (the
+# solutions build on it). Reviewed one by one: the release's leak check and
+# tests/test_release.py do not count them as giving an answer away.
+SHARED_LINES = frozenset({
+    "return nn.Sequential(*blk)",                  # regnetlab/anynet.py, AnyNet.stage
+    "stem_channels, groups, bot_mul = 32, 16, 1",  # regnetlab/anynet.py, RegNetX32
+    "return F.relu(Y + X)",                        # regnetlab/blocks.py, the blocks' forward
+    "`autograder/CALIBRATION.md`.",                # a file name at the end of a sentence
+})
+MIN_SECRET_CHARS = 12
+
+
+def answer_lines(source):
+    """The stripped lines of a solution's answers: its BEGIN/END SOLUTION blocks and its
+    cells tagged ``solution`` (their markdown without the leading ``#``)."""
+    out, inside, in_cell = [], False, False
+    for line in source.splitlines():
+        if CELL.match(line):
+            in_cell = bool(SOLUTION_CELL.match(line))
+            continue
+        if BEGIN.match(line) or END.match(line):
+            inside = bool(BEGIN.match(line))
+            continue
+        if in_cell:
+            out.append(line.lstrip("#").strip())
+        elif inside:
+            out.append(line.strip())
+    return out
+
+
+def secret_lines(solutions_dir):
+    """Answer lines that must not be released: at least MIN_SECRET_CHARS long, in no stub
+    (the hints and given code students get anyway), not in SHARED_LINES."""
+    sources = {p: p.read_text(encoding="utf-8")
+               for p in sorted(Path(solutions_dir).glob("ex*.py"))}
+    stubs = "\n".join(make_stub(text, str(p)) for p, text in sources.items())
+    return sorted({line for text in sources.values() for line in answer_lines(text)
+                   if len(line) >= MIN_SECRET_CHARS and re.search(r"\w", line)
+                   and line not in stubs and line not in SHARED_LINES})
+
+
+SETUP_CELL = re.compile(r"^# %%.*\btags=\[[^\]]*[\"']setup[\"']")
+
+
+def _project():
+    """regnetlab/project.py, loaded by path (importing regnetlab would import torch)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_regnetlab_project",
+                                                  ROOT / "regnetlab" / "project.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def setup_cell():
+    """The notebook's setup cell: where regnetlab is missing (Colab), it pip-installs it
+    from the repository set in regnetlab/project.py (or ``$REGNETLAB_INSTALL``) and
+    fetches Fashion-MNIST; where it is installed, it only checks the data."""
+    spec = _project().install_spec()
+    return f"""\
+# %% tags=["setup"]
+# Setup: run this cell first. Where regnetlab is missing (Colab), it installs it from the
+# course repository and fetches Fashion-MNIST (30 MB) into ~/.cache; in a clone whose
+# .venv has it, it only checks the data. (It does nothing when the grader imports this.)
+if __name__ == "__main__":
+    import importlib, importlib.util, os, subprocess, sys
+
+    if importlib.util.find_spec("regnetlab") is None:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", os.environ.get(
+            "REGNETLAB_INSTALL", {spec!r})])
+        importlib.invalidate_caches()
+    from regnetlab.data import load_split, resolve_root
+
+    load_split(train=True)
+    print("regnetlab is ready; Fashion-MNIST in", resolve_root()[0])
+"""
+
+
+def with_setup_cell(source):
+    """``source`` with the setup cell right after its first cell (the exercise's text),
+    replacing any setup cell already there."""
+    lines = source.splitlines(keepends=True)
+    kept, skipping = [], False
+    for line in lines:
+        if CELL.match(line):
+            skipping = bool(SETUP_CELL.match(line))
+        if not skipping:
+            kept.append(line)
+    cells = [i for i, line in enumerate(kept) if CELL.match(line)]
+    at = cells[1] if len(cells) > 1 else len(kept)
+    return "".join(kept[:at] + [setup_cell(), "\n"] + kept[at:])
+
+
 def expected_exercises(solutions_dir):
     """{file name: text} of everything the generator writes into exercises/."""
     files = {}
     for path in sorted(Path(solutions_dir).glob("*.py")):
         text = path.read_text(encoding="utf-8")
+        if path.name.startswith("ex"):   # the exercise notebooks get the setup cell
+            text = with_setup_cell(text)
         files[path.name] = text if path.name == "__init__.py" else make_stub(text, str(path))
     return files
+
+
+def stale_setup_cells(solutions_dir):
+    """{path: text with the current setup cell} of each solution whose cell is not it."""
+    out = {}
+    for path in sorted(Path(solutions_dir).glob("ex*.py")):
+        text = path.read_text(encoding="utf-8")
+        if with_setup_cell(text) != text:
+            out[path] = with_setup_cell(text)
+    return out
 
 
 def out_of_sync(solutions_dir, exercises_dir):
@@ -213,6 +322,8 @@ def out_of_sync(solutions_dir, exercises_dir):
         elif path.read_text(encoding="utf-8") != text:
             problems.append(f"{path}: differs from the stub generated from "
                             f"{Path(solutions_dir) / name}")
+    for path in stale_setup_cells(solutions_dir):
+        problems.append(f"{path}: its setup cell is not the one regnetlab/project.py makes")
     for path in sorted(Path(exercises_dir).glob("*.py")):
         if path.name not in expected:
             problems.append(f"{path}: has no solution in {solutions_dir}")
@@ -236,6 +347,9 @@ def main(argv=None):
                       file=sys.stderr)
             return 1 if problems else 0
         files = expected_exercises(args.solutions)
+        for path, text in stale_setup_cells(args.solutions).items():
+            path.write_text(text, encoding="utf-8")   # only its setup cell changes
+            print(f"make_stubs: wrote the setup cell of {path}")
     except MarkerError as e:
         print(f"make_stubs: error: {e}", file=sys.stderr)
         return 2

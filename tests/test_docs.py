@@ -1,13 +1,20 @@
 """The docs site: it builds strictly, works offline, its generated parts are up to date,
 the Results switch works, and a real (headless Chromium) browser renders its pages.
 
-The site is built once per module into a temporary folder (never into the repo).
+The site is built once per module into a temporary folder (never into the repo), as
+`mkdocs build` makes it: pages end in .html so that it also works opened from disk.
 The browser tests skip, saying why, when Debian's ``chromium`` is not installed
 (``apt-get install -y chromium``). Set REGNETLAB_DOCS_SCREENSHOTS=DIR to keep the
 screenshots they take.
+
+The layout checks (code cells that overflow, hints left open, search, the Colab and
+repository links) run in the browser itself: ``harness.html``, written into the built
+site, loads each page in an iframe of the width under test, measures it with the DOM,
+and writes what it found into its own page, which Chromium dumps.
 """
 import http.server
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -26,13 +33,15 @@ DOCS = ROOT / "docs"
 SCRIPTS = DOCS / "scripts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EXERCISES = ("ex1_deeper_regnetx", "ex2_de_resnextify", "ex3_vionet", "ex4_perfect_mlp")
-PAGES = ["index.html", "chapter/index.html", "chapter/anynet/index.html",
-         "chapter/edf/index.html", "chapter/regnetx/index.html", "chapter/traps/index.html",
-         "exercises/index.html", "results/index.html", "explorer/index.html",
-         "instructors/index.html", "reference/index.html",
-         "autograder/index.html", "autograder/CALIBRATION/index.html"]
-PAGES += [f"exercises/ex{i}/index.html" for i in range(1, 5)]
-PAGES += [f"exercises/{name}/index.html" for name in EXERCISES]
+TASK_PAGES = [f"exercises/ex{i}.html" for i in range(1, 5)]
+NOTEBOOK_PAGES = [f"exercises/{name}.html" for name in EXERCISES]
+PAGES = ["index.html", "chapter/index.html", "chapter/anynet.html", "chapter/edf.html",
+         "chapter/regnetx.html", "chapter/traps.html", "chapter/training.html",
+         "exercises/index.html", "results.html", "explorer.html",
+         "instructors/index.html", "reference.html",
+         "autograder/index.html", "autograder/CALIBRATION.html"]
+PAGES += TASK_PAGES + NOTEBOOK_PAGES
+WIDTHS = (1280, 390)   # a desktop window and a phone
 
 
 def build_site(site_dir, **env):
@@ -75,17 +84,18 @@ def test_strict_build_writes_every_page(site):
 def test_exercise_notebooks_are_rendered_from_the_stubs(site):
     for name in EXERCISES:
         stub = (ROOT / "exercises" / f"{name}.py").read_text()
-        html = (site / "exercises" / name / "index.html").read_text()
+        html = (site / "exercises" / f"{name}.html").read_text()
         assert "jupyter-wrapper" in html, f"{name}: not rendered by mkdocs-jupyter"
         # A class the student writes, named in the stub, appears in the rendered notebook.
         cls = re.search(r"^class (\w+)", stub, re.M).group(1)
         assert cls in html, f"{name}: class {cls} of the stub is not on its notebook page"
-        assert (site / "exercises" / name / f"{name}.py").is_file(), \
+        assert re.search(rf'href="{name}\.py" download', html), f"{name}: no download link"
+        assert (site / "exercises" / f"{name}.py").is_file(), \
             f"{name}: the .py source is not offered for download beside its page"
 
 
 def test_results_page_nests_every_recorded_summary(site):
-    html = (site / "results/index.html").read_text()
+    html = (site / "results.html").read_text()
     for summary in sorted((ROOT / "results/summary").glob("*.md")):
         title = summary.read_text().splitlines()[0].lstrip("# ").strip()
         assert re.search(r"<h2[^>]*>" + re.escape(title.split("(")[0].strip()), html), \
@@ -94,7 +104,9 @@ def test_results_page_nests_every_recorded_summary(site):
 
 def test_pages_load_nothing_from_the_internet(site):
     """Math, fonts and scripts are vendored: CI and classrooms may have no internet."""
-    remote = re.compile(r"""<(?:script|link|img)\b[^>]*(?:src|href)=["'](?:https?:)?//""")
+    # (<link rel="canonical"> names the published address; the browser loads nothing from it)
+    remote = re.compile(r"""<(?:script|link|img)\b(?![^>]*rel="canonical")[^>]*"""
+                        r"""(?:src|href)=["'](?:https?:)?//""")
     for page in PAGES:
         html = (site / page).read_text()
         found = remote.findall(html)
@@ -112,31 +124,63 @@ def test_generated_snippets_are_up_to_date():
 def test_every_chapter_figure_is_made_by_a_script():
     figures = _load(SCRIPTS / "figures.py", "docs_figures")
     committed = {p.name for p in (DOCS / "figures").glob("*.png")}
-    assert committed == set(figures.FIGURES), (
+    drawn = {name for name, _, _ in figures.outputs()}
+    assert committed == drawn, (
         f"docs/figures/*.png {sorted(committed)} differ from what docs/scripts/figures.py "
-        f"draws {sorted(figures.FIGURES)}")
+        f"draws {sorted(drawn)}")
     used = set()
     for md in DOCS.rglob("*.md"):
         used |= set(re.findall(r"figures/([\w.-]+\.png)", md.read_text()))
-    unused = committed - used
+    unused = set(figures.FIGURES) - used
     assert not unused, f"figures drawn but shown on no page: {sorted(unused)}"
+
+
+def test_figures_are_readable_on_a_desktop_and_on_a_phone(tmp_path):
+    """Each figure's smallest text, scaled to the column it is shown in, is >= 11 px
+    (the wide version in a 1280 px window, the narrow one on a 390 px phone)."""
+    figures = _load(SCRIPTS / "figures.py", "docs_figures")
+    sizes = figures.main(tmp_path)
+    small = {name: round(px, 1) for name, px in sizes.items() if px < figures.MIN_TEXT_PX}
+    assert not small, f"text smaller than {figures.MIN_TEXT_PX} px on screen: {small}"
+    assert set(sizes) == {name for name, _, _ in figures.outputs()}
+
+
+def test_one_palette_for_every_figure():
+    """Design spaces take their colour from docs/scripts/palette.py, never from
+    matplotlib's colour cycle; the explorer's copy, once it exists, is the same."""
+    source = (SCRIPTS / "figures.py").read_text()
+    cycle = re.findall(r"""color=f?["']C\{?\w*\}?["']|["']C\d["']""", source)
+    assert not cycle, f"figures.py uses matplotlib's cycle colours {cycle}: use palette.color"
+    palette = _load(SCRIPTS / "palette.py", "docs_palette")
+    assert palette.color("A") == palette.color("AnyNetXA")
+    with pytest.raises(KeyError, match="no colour"):
+        palette.color("a space nobody named")
+    library = ROOT / "regnetlab" / "explore" / "palette.py"
+    if library.is_file():
+        lib = _load(library, "lib_palette")
+        for table in ("SPACES", "NETWORKS", "VIONET", "MLP"):
+            assert getattr(lib, table) == getattr(palette, table), \
+                f"regnetlab/explore/palette.py {table} differs from docs/scripts/palette.py"
 
 
 def test_results_page_can_be_hidden(tmp_path):
     done = build_site(tmp_path, REGNETLAB_DOCS_SHOW_RESULTS="false")
     assert done.returncode == 0, f"strict build with results hidden failed:\n{done.stderr[-4000:]}"
-    assert not (tmp_path / "results").exists(), "results page still built"
+    assert not (tmp_path / "results.html").exists(), "results page still built"
     home = (tmp_path / "index.html").read_text()
-    assert 'href="results/"' not in home, "results page still in the nav"
-    assert '"location":"results/' not in (tmp_path / "search/search_index.json").read_text()
-    explorer = (tmp_path / "explorer/index.html").read_text()
+    assert 'href="results.html"' not in home, "results page still in the nav"
+    assert '"location":"results.html' not in (tmp_path / "search/search_index.json").read_text()
+    explorer = (tmp_path / "explorer.html").read_text()
     assert not re.search(r'<img[^>]*src="[./]*figures/explore/', explorer)
     assert "What the recorded runs show" not in explorer
     assert not (tmp_path / "figures/explore").exists(), "the runs' figures are still there"
     # Links to it from other pages became plain text (a dead link would fail --strict).
     instructors = (tmp_path / "instructors/index.html").read_text()
-    assert not re.search(r'href="[./]*results/"', instructors), \
+    assert not re.search(r'href="[./]*results\.html"', instructors), \
         "the instructors' page still links to the hidden page"
+    chapter = (tmp_path / "chapter/regnetx.html").read_text()
+    assert "What our recorded runs found" not in chapter, "the chapter still shows the runs"
+    assert "no significant difference" not in chapter
 
 
 def test_results_switch_refuses_an_unclear_value():
@@ -157,7 +201,7 @@ def test_exercise_pages_take_text_hints_and_points_from_their_sources(site):
     facts = hooks.grader_facts()
     for i, name in enumerate(EXERCISES, 1):
         parts = hooks.stub_parts(ROOT / "exercises" / f"{name}.py")
-        html = (site / f"exercises/ex{i}/index.html").read_text()
+        html = (site / f"exercises/ex{i}.html").read_text()
         assert parts.title in html
         # Every hint is on the page, each in its own collapsible block, nested in order.
         assert html.count("<details") == len(parts.hints) >= 2, f"ex{i}: hints"
@@ -195,9 +239,19 @@ def chromium(tmp_path, *args):
     return done.stdout
 
 
+HARNESS_INBOX = {"event": threading.Event(), "body": None}
+
+
 @pytest.fixture(scope="module")
 def served(site):
-    """The built site over HTTP on the loopback interface, as `mkdocs serve` shows it."""
+    """The built site over HTTP on the loopback interface (a free port), as a web server
+    shows it; stopped when the module's tests are done.
+
+    Two extra addresses serve the browser harness (HARNESS below): it POSTs what it
+    measured to /__result__, and /__hold__ answers only once that has arrived, which
+    keeps the harness page "loading", and Chromium's --dump-dom waiting, in real time.
+    """
+    inbox = HARNESS_INBOX
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
@@ -206,22 +260,40 @@ def served(site):
         def log_message(self, *args):
             pass
 
+        def do_GET(self):
+            if self.path.startswith("/__hold__"):
+                inbox["event"].wait(HARNESS_TIMEOUT)
+                self.send_response(204)
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/__result__":
+                inbox["body"] = body.decode()
+                inbox["event"].set()
+            self.send_response(204)
+            self.end_headers()
+
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/"
+    inbox["event"].set()   # release a harness still waiting
     server.shutdown()
     server.server_close()
+    thread.join(timeout=10)
 
 
 def rendered(served, page, tmp_path):
     """The page's DOM after its scripts ran, and a screenshot of it."""
-    url = served + page.removesuffix("index.html")
+    url = served + page
     dom = chromium(tmp_path, "--dump-dom", url)
     shots = Path(os.environ.get("REGNETLAB_DOCS_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    shot = shots / ((page.removesuffix("index.html").strip("/").replace("/", "_") or "home")
-                    + ".png")
+    shot = shots / (page.removesuffix(".html").replace("/", "_") + ".png")
     chromium(tmp_path, f"--screenshot={shot}", url)
     return dom, shot
 
@@ -255,7 +327,7 @@ def test_home_page_in_a_browser(site, served, tmp_path):
 
 @needs_chromium
 def test_exercise_page_in_a_browser(site, served, tmp_path):
-    page = "exercises/ex1/index.html"
+    page = "exercises/ex1.html"
     hooks = _load(DOCS / "hooks/exercise_pages.py", "docs_exercise_pages")
     title = hooks.stub_parts(ROOT / "exercises/ex1_deeper_regnetx.py").title
     dom, shot = rendered(served, page, tmp_path)
@@ -269,7 +341,7 @@ def test_exercise_page_in_a_browser(site, served, tmp_path):
 
 @needs_chromium
 def test_chapter_page_in_a_browser(site, served, tmp_path):
-    page = "chapter/regnetx/index.html"
+    page = "chapter/regnetx.html"
     dom, shot = rendered(served, page, tmp_path)
     assert katex_formulas(dom) >= 5, "the rule's formulas were not rendered by KaTeX"
     assert 'class="katex-error"' not in dom, "KaTeX could not parse a formula"
@@ -279,7 +351,184 @@ def test_chapter_page_in_a_browser(site, served, tmp_path):
 
 @needs_chromium
 def test_notebook_page_in_a_browser(site, served, tmp_path):
-    page = "exercises/ex1_deeper_regnetx/index.html"
+    page = "exercises/ex1_deeper_regnetx.html"
     dom, shot = rendered(served, page, tmp_path)
     assert "DeepRegNetX" in dom and "jp-Cell" in dom
     assert_screenshot_shows_something(shot)
+
+
+# -- layout, hints, search and links, measured in the browser ---------------------------
+HARNESS_TIMEOUT = 240  # seconds the harness may take for all its pages
+HARNESS = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+<pre id="result">running</pre>
+<img src="__hold__" alt="">
+<script>
+const JOBS = %s;
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+// checkVisibility: false inside a closed <details> too (its content is
+// content-visibility: hidden in Chromium, which getClientRects alone does not see)
+function visible(el) { return el.checkVisibility() && el.getClientRects().length > 0; }
+function measure(doc, job) {
+  const out = {page: job.page, width: job.width, overflow: [], hints: null, links: {}};
+  // On a phone Material lets code blocks bleed into the page's side padding, so the
+  // limit is the window's edge; a block is cut off past it, or scrolls inside it.
+  const right = doc.documentElement.clientWidth;
+  for (const pre of doc.querySelectorAll("pre")) {
+    if (!visible(pre)) continue;
+    const inner = pre.querySelector("code") || pre;
+    const wide = Math.max(pre.scrollWidth - pre.clientWidth, inner.scrollWidth - inner.clientWidth);
+    const past = pre.getBoundingClientRect().right - right;
+    if (wide > 1 || past > 1) {
+      out.overflow.push({text: pre.textContent.trim().slice(0, 60), by_px: Math.round(Math.max(wide, past))});
+    }
+  }
+  const details = [...doc.querySelectorAll("details")];
+  out.hints = {count: details.length, open: details.filter(d => d.open).length,
+               shown: details.filter(d => [...d.children].some(
+                   c => c.tagName !== "SUMMARY" && visible(c))).length,
+               text: job.page.startsWith("exercises/") ? doc.body.innerText : ""};
+  const colab = doc.querySelector("a.colab-link");
+  out.links.colab = colab ? colab.href : null;
+  const repo = doc.querySelector("a.md-source");
+  out.links.repo = repo ? repo.getAttribute("href") : null;
+  out.search = doc.querySelectorAll(".md-search-result__item").length;
+  return out;
+}
+async function run() {
+  const results = [];
+  for (const job of JOBS) {
+    const frame = document.createElement("iframe");
+    frame.style.width = job.width + "px";
+    frame.style.height = "1000px";
+    const loaded = new Promise(r => frame.onload = r);
+    frame.src = job.page;
+    document.body.appendChild(frame);
+    await loaded;
+    let r = null;
+    for (let i = 0; i < (job.wait || 0) * 10 + 1; i++) {   // search results arrive late
+      await sleep(150);
+      r = measure(frame.contentDocument, job);
+      if (!job.wait || r.search > 0) break;
+    }
+    results.push(r);
+    frame.remove();
+  }
+  return JSON.stringify(results);
+}
+run().catch(e => "ERROR " + e).then(text =>
+  fetch("__result__", {method: "POST", body: text}));
+</script></body></html>"""
+
+
+def in_browser(site, served, tmp_path, jobs):
+    """Load each job's page in an iframe ``width`` px wide and measure it (HARNESS)."""
+    inbox = HARNESS_INBOX
+    inbox["event"].clear()
+    inbox["body"] = None
+    harness = site / "harness.html"
+    harness.write_text(HARNESS % json.dumps(jobs))
+    try:
+        done = subprocess.run(
+            [CHROMIUM, *[f for f in CHROMIUM_FLAGS if not f.startswith("--virtual-time")],
+             f"--user-data-dir={tmp_path / 'harness'}", "--dump-dom", served + "harness.html"],
+            capture_output=True, text=True, timeout=HARNESS_TIMEOUT + 60)
+    finally:
+        harness.unlink()
+    assert done.returncode == 0, f"chromium failed: {done.stderr[-2000:]}"
+    text = inbox["body"]
+    assert text is not None, "the harness sent no result"
+    assert not text.startswith("ERROR"), f"harness: {text[:500]}"
+    return json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def measured(site, served, tmp_path_factory):
+    jobs = [{"page": page, "width": w} for page in PAGES for w in WIDTHS]
+    return in_browser(site, served, tmp_path_factory.mktemp("harness"), jobs)
+
+
+@needs_chromium
+def test_no_code_cell_overflows_at_desktop_or_phone_width(measured):
+    """Every code block and notebook cell fits its column: nothing cut off or scrolled."""
+    bad = [(r["page"], r["width"], o) for r in measured for o in r["overflow"]]
+    assert not bad, "code wider than its column:\n" + "\n".join(map(str, bad[:20]))
+    assert len(measured) == len(PAGES) * len(WIDTHS)
+
+
+@needs_chromium
+def test_hints_are_folded_on_every_exercise_page(measured):
+    """Task pages and notebook pages alike: the hints are closed blocks, and the last
+    hint's words are not on screen until the student opens its block."""
+    hooks = _load(DOCS / "hooks/exercise_pages.py", "docs_exercise_pages")
+    pages = dict(zip(TASK_PAGES, EXERCISES)) | dict(zip(NOTEBOOK_PAGES, EXERCISES))
+    for r in measured:
+        if r["page"] not in pages:
+            continue
+        hints = hooks.stub_parts(ROOT / "exercises" / f"{pages[r['page']]}.py").hints
+        where = f"{r['page']} at {r['width']} px"
+        assert r["hints"]["count"] >= len(hints), f"{where}: {r['hints']['count']} blocks"
+        assert r["hints"]["open"] == 0 and r["hints"]["shown"] == 0, f"{where}: hints open"
+        last = " ".join(re.sub(r"[`*]", "", hints[-1]).split()[:6])
+        assert last not in " ".join(r["hints"]["text"].split()), \
+            f"{where}: the last hint is readable without opening it"
+
+
+@needs_chromium
+def test_colab_and_repository_links(measured):
+    project = _load(ROOT / "regnetlab/project.py", "docs_project")
+    for r in measured:
+        assert r["links"]["repo"] == project.REPOSITORY, f"{r['page']}: repository link"
+        name = next((n for n in EXERCISES if r["page"] in (f"exercises/{n}.html",
+                     f"exercises/ex{EXERCISES.index(n) + 1}.html")), None)
+        if name:
+            assert r["links"]["colab"] == project.colab_url(f"exercises/{name}.ipynb"), \
+                f"{r['page']}: Open in Colab link {r['links']['colab']!r}"
+
+
+def search_results(dom):
+    return len(re.findall(r'class="md-search-result__item"', dom))
+
+
+@needs_chromium
+def test_search_finds_pages_on_a_served_site(site, served, tmp_path):
+    """Material opens its search with the query of ?q=; the results list fills in."""
+    found = in_browser(site, served, tmp_path, [
+        {"page": "index.html?q=bottleneck", "width": 1280, "wait": 20},
+        {"page": "chapter/anynet.html?q=RegNetX32", "width": 390, "wait": 20}])
+    for r in found:
+        assert r["search"] > 0, f"search on {r['page']} returned nothing"
+
+
+@needs_chromium
+def test_search_works_opened_from_disk(site, tmp_path):
+    """site/index.html opened as a file (no server): the offline plugin's inlined index."""
+    dom = chromium(tmp_path, "--dump-dom", (site / "index.html").as_uri() + "?q=bottleneck")
+    assert search_results(dom) > 0, \
+        "search returns nothing when the site is opened from disk"
+
+
+def test_site_knows_its_address_and_repository(site):
+    project = _load(ROOT / "regnetlab/project.py", "docs_project")
+    hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook")
+    base = os.environ.get(hook.SITE_URL_ENV) or hook.default_site_url(project.REPOSITORY)
+    locs = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
+    assert len(locs) >= len(PAGES) and all(u.startswith(base) for u in locs), locs[:3]
+    home = (site / "index.html").read_text()
+    assert f'href="{project.REPOSITORY}"' in home, "no link to the repository"
+    assert f"git clone {project.REPOSITORY.rstrip('/')}.git" in visible_text(home)
+
+
+def test_reference_shows_no_sphinx_roles(site):
+    text = visible_text((site / "reference.html").read_text())
+    roles = re.findall(r":(?:func|class|meth|mod|attr|exc|data):", text)
+    assert not roles, f"raw Sphinx roles on the reference page: {len(roles)}"
+
+
+def test_quoted_exercises_keep_their_numbers(site):
+    """The book's question is quoted as a numbered item: exercise 3 shows "3."."""
+    for i in range(1, 5):
+        html = (site / f"exercises/ex{i}.html").read_text()
+        quote = re.search(r"<blockquote>\s*<ol([^>]*)>", html)
+        assert quote, f"ex{i}: no quoted, numbered question"
+        assert (i == 1 and "start" not in quote.group(1)) or f'start="{i}"' in quote.group(1), \
+            f"ex{i}: the quoted question is numbered {quote.group(1)!r}, not {i}"

@@ -37,7 +37,7 @@ def grade(target, *args, cwd=None, timeout=900):
 def submission(tmp_path, replace=None):
     """A copy of the reference solutions with some modules replaced: {module: source}."""
     folder = tmp_path / "submission"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for path in SOLUTIONS.glob("ex*.py"):
         shutil.copyfile(path, folder / path.name)
     for module, source in (replace or {}).items():
@@ -127,6 +127,14 @@ def test_same_submission_same_grade(structure_of_solutions, tmp_path):
         [(t["name"], t["status"], t["earned"]) for t in first["tests"] if t["exercise"] == "ex3"]
 
 
+@pytest.mark.slow
+def test_three_gradings_give_identical_scores_and_accuracies(tmp_path, data_root):
+    runs = [grade(SOLUTIONS, "--only", "ex4", cwd=tmp_path)[0] for _ in range(3)]
+    seen = {json.dumps([(t["name"], t["earned"]) for t in r["tests"]]) for r in runs}
+    accs = {json.dumps(r["workers"]["ex4"]["test_acc"]) for r in runs}
+    assert len(seen) == 1 and len(accs) == 1, (seen, accs)
+
+
 def test_untouched_stubs_score_zero_without_a_traceback(tmp_path):
     result, output, code = grade(EXERCISES, "--no-train", cwd=tmp_path)
     assert code == 1
@@ -207,7 +215,7 @@ def _workers_of(pid):
             cmdline = (proc / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == pid and b"regnetlab.grading.worker" in cmdline:
+        if ppid == pid and b"regnetlab.grading.untrusted.worker" in cmdline:
             found.append(int(proc.name))
     return found
 
@@ -237,7 +245,7 @@ def test_ctrl_c_stops_the_grader_and_its_workers(tmp_path):
         grader.kill()
         for pid in workers:  # if the grader failed to, so that no worker outlives the test
             try:
-                if b"regnetlab.grading.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if b"regnetlab.grading.untrusted.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     os.killpg(pid, signal.SIGKILL)
             except (OSError, ProcessLookupError):
                 pass
@@ -289,3 +297,36 @@ def test_plain_pytest_autograder_grades_the_stubs(tmp_path, data_root):
     assert result["submission"] == str(EXERCISES)
     assert result["score"] == 0 and result["max_score"] == 100
     assert "total: 0/100" in proc.stdout
+
+
+def test_a_fifth_exercise_is_its_own_files(tmp_path):
+    """An exercise is one module in regnetlab/grading/exercises/, one rubric file and the
+    student's file: adding ex5 to a copy of the checkout touches no central list."""
+    repo = tmp_path / "repo"
+    for part in ("regnetlab", "autograder", "solutions"):
+        shutil.copytree(REPO / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "regnetlab/grading/exercises/ex5_tiny_regnetx.py").write_text(
+        '"""Exercise 5 (a test\'s own): a one-stage RegNetX."""\n'
+        "from . import Network\n\n"
+        'ID, MODULE, RUBRIC = "ex5", "ex5_tiny_regnetx", "test_ex5_tiny_regnetx.py"\n'
+        'NETWORKS = [Network("TinyNet", "TinyNet()", lambda m: m.TinyNet())]\n'
+        "ANSWERS = {}\n")
+    (repo / "autograder/test_ex5_tiny_regnetx.py").write_text(
+        "import pytest\n\nfrom regnetlab.grading import checks\n\n"
+        'pytestmark = pytest.mark.exercise("ex5")\n\n\n'
+        "@pytest.mark.points(5)\n"
+        "def test_one_stage(ex5):\n"
+        '    """ex5: TinyNet has one stage of two blocks"""\n'
+        '    assert checks.depths(ex5.get("TinyNet.structure")) == (2,)\n')
+    sub = submission(tmp_path, {"ex5_tiny_regnetx": (
+        "from regnetlab import AnyNet\n\n\nclass TinyNet(AnyNet):\n"
+        "    def __init__(self, lr=0.1, num_classes=10):\n"
+        "        super().__init__(((2, 16, 8, 1),), 8, lr, num_classes)\n")})
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "regnetlab", "grade", str(sub), "--only",
+                           "ex5", "--no-train", "--json", str(out)], cwd=repo,
+                          env=dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1"),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    result = json.loads(out.read_text())
+    assert result["exercises"] == {"ex5": {"score": 5.0, "max_score": 5.0}}

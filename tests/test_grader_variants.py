@@ -18,8 +18,8 @@ MODULES = {"ex1": "ex1_deeper_regnetx", "ex2": "ex2_de_resnextify", "ex3": "ex3_
 EX1_ALL = {"test_builds_as_anynet", "test_four_stages", "test_resnext_blocks_with_shortcuts",
            "test_downsampling", "test_shared_group_width", "test_shared_bottleneck",
            "test_widths_non_decreasing", "test_depths_non_decreasing", "test_outputs",
-           "test_flop_budget"}
-FAMILY = {"test_family_members", "test_member_outputs"} | {
+           "test_flop_budget", "test_every_parameter_learns"}
+FAMILY = {"test_family_members", "test_member_outputs", "test_every_parameter_learns"} | {
     f"test_member_breaks_exactly_its_principle[{k}]" for k in "dcgb"}
 
 # Patches of the reference solution: (text that must be there, its replacement). Appended
@@ -74,14 +74,16 @@ EXPECTED = {
     "ex1__swapped_stages": {"test_widths_non_decreasing"},
     "ex1__three_stages": {"test_four_stages"},
     "ex1__no_shortcut": {"test_resnext_blocks_with_shortcuts"},
-    "ex1__nan": {"test_outputs"},
+    "ex1__nan": {"test_outputs", "test_every_parameter_learns"},
     "ex1__huge_print": set(),
     "ex1__crash": EX1_ALL,
     "ex1__sys_exit": EX1_ALL,
     "ex1__huge_alloc": EX1_ALL,
     "ex1__writes_files": EX1_ALL,
     "ex1__hang": EX1_ALL,
-    "ex1__frozen": {"test_learns"},
+    # requires_grad=False is the student's setting; the grader trains every tensor anyway
+    "ex1__frozen": set(),
+    "ex1__detached": {"test_every_parameter_learns", "test_learns"},
     "ex2__resnext_left": {"test_residual_blocks", "test_de_anynet_builds_other_archs"},
     "ex2__no_stride": {"test_downsampling", "test_de_anynet_builds_other_archs"},
     "ex2__missing_shortcut": {"test_shortcuts"},
@@ -152,7 +154,7 @@ def check_round(result, names, exercises):
 
 def test_every_variant_is_graded():
     graded = {n for names, _ in ROUNDS.values() for n in names}
-    assert graded | {"ex1__frozen", "ex4__untrained"} == set(EXPECTED)
+    assert graded | {"ex1__frozen", "ex1__detached", "ex4__untrained"} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("round_name", list(ROUNDS))
@@ -169,10 +171,9 @@ def test_variants_lose_exactly_their_points(tmp_path, round_name):
         assert result["workers"]["ex1"]["output_chars"] > 20_000_000
         assert len(output) < 100_000  # the grader did not echo it
     if round_name == "writes-files":
-        # the forged results were overwritten by the grader's own; the deletion was noticed
+        # the worker sees neither the grader's command line nor the submission folder
         assert json.loads((tmp_path / "results.json").read_text())["score"] == result["score"]
-        assert result["score"] == 0
-        assert any("notes.py" in f for f in result["workers"]["ex1"]["modified_files"])
+        assert result["score"] == 0 and (sub / "notes.py").is_file()
     if round_name == "hang":
         assert result["workers"]["ex1"]["timed_out"]
         assert points(result, "ex2")[0] == points(result, "ex2")[1] > 0
@@ -186,9 +187,15 @@ def test_variants_lose_exactly_their_points(tmp_path, round_name):
 
 
 @pytest.mark.slow
-def test_untrained_and_frozen_models_lose_only_the_training_line(tmp_path, data_root):
+def test_untrained_frozen_and_detached_models(tmp_path, data_root):
+    """lr = 0 loses the training line; requires_grad=False loses nothing (the grader trains
+    every tensor); a detached body loses the gradient line and the training line."""
     names = ["ex1__frozen", "ex4__untrained"]
-    result, output, _ = grade(build(tmp_path, names), "--only", "ex1,ex4", cwd=tmp_path)
+    result, output, _ = grade(build(tmp_path / "a", names), "--only", "ex1,ex4",
+                              cwd=tmp_path)
     check_round(result, names, ["ex1", "ex4"])
     messages = [t["message"] for t in result["tests"] if t["status"] == "failed"]
     assert all("test accuracy" in m and "expected at least" in m for m in messages)
+    result, output, _ = grade(build(tmp_path / "b", ["ex1__detached"]), "--only", "ex1",
+                              cwd=tmp_path)
+    check_round(result, ["ex1__detached"], ["ex1"])

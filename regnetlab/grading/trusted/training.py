@@ -1,19 +1,19 @@
 """The grader's short training runs: one recipe per tier, thresholds from the calibration.
 
-A correct network must clearly learn in a run short enough for a laptop, and an
-untrained, frozen or broken one must clearly not. Two tiers:
+Training happens here, on the trusted side, on the network rebuilt from its graph: the
+student's optimizer, ``requires_grad`` flags and training code play no part, and every
+trainable tensor is optimised. A correct network must clearly learn in a run short
+enough for a laptop, and an untrained or broken one must clearly not. Two tiers:
 
 - ``cpu``: 28x28, the first 4,000 training and 1,000 test images, one epoch (seconds
   per network on a 2-core CPU);
 - ``gpu``: 28x28, all 60,000 training and 10,000 test images, two epochs.
 
 The thresholds live in ``autograder/calibration.json``, written by
-``benchmarks/calibrate_thresholds.py`` from the reference solutions (see
-``autograder/CALIBRATION.md``). Grading always trains with seed 0, so a submission gets
+``benchmarks/calibrate_thresholds.py`` (see ``autograder/CALIBRATION.md``). Grading always trains with seed 0, so a submission gets
 the same accuracy on every run on one machine; the margin absorbs other machines.
 """
 import json
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,31 +47,26 @@ def pick_tier(name="auto"):
 
 
 def load_data(tier, root=None, device="cpu"):
-    from ..data import FashionMNIST
+    from ...data import FashionMNIST
     return FashionMNIST(batch_size=tier.batch_size, resize=(tier.image_size,) * 2, root=root,
                         device=device, limit_train=tier.limit_train,
                         limit_test=tier.limit_test, seed=GRADING_SEED)
 
 
-def short_train(build, tier, data, seed=GRADING_SEED, device=None):
-    """Build a model with ``build()`` after seeding, train it one tier's run, report."""
+def short_train(model, tier, data, seed=GRADING_SEED, device=None):
+    """Train ``model`` (a ``CapturedNetwork``, or any Classifier) one tier's run, report."""
     import torch
 
-    from ..trainer import Trainer
+    from ...trainer import Trainer
 
     torch.manual_seed(seed)
-    model = build()
-    lr = getattr(model, "lr", None)
-    if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"{type(model).__name__}.lr = {lr!r}: expected a learning rate >= 0 "
-                         "(the `lr` argument of __init__, 0.1 by default)")
     trainer = Trainer(tier.epochs, seed=seed, device=device, progress=False,
                       eval_every_epoch=False)
     res = trainer.fit(model, data)
     return {"test_acc": res.test_acc, "train_loss": res.train_loss,
             "train_acc": res.train_acc, "seconds": round(res.wall_time_s, 2),
             "images_per_s": round(res.images_per_s), "device": res.device,
-            "tier": asdict(tier), "seed": seed, "lr": lr,
+            "tier": asdict(tier), "seed": seed, "lr": model.lr,
             "num_train": data.num_train, "num_test": data.num_val}
 
 

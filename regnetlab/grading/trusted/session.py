@@ -1,24 +1,34 @@
-"""One grading session: what is graded, how, and each exercise's worker run (made once).
+"""One grading session: what is graded, how, and each exercise's measurement (made once).
 
 Everything here runs in the trusted grading process. It checks the options, decides the
 training tier and the limits, finds the training data (downloading it once, here, if
 allowed) and loads every input the tests read (thresholds, reference FLOPs) *before*
-any worker starts, since a worker runs as the same user and could edit files. Workers
-start when the tests are collected; each exercise is measured once per run, with seed
-0, and graded the same way every run.
+any worker starts. Per exercise, two processes run one after the other:
+
+1. the *worker*, in the sandbox (``sandbox.py``), with the student's code: it builds the
+   graded objects and sends back graphs and JSON answers, nothing more;
+2. the *measurer* (``measure.py``), our code only, on those files: it rebuilds every
+   network from its graph and measures and trains it, on data the worker never saw.
+
+They start when the tests are collected; each exercise is measured once per run, with
+seed 0, and graded the same way every run.
 """
+import json
 import math
 import os
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
-from . import EXERCISES
+from ..exercises import EXERCISES
 from .answers import ExerciseFacts
-from .sandbox import Limits, LiveWorkers, WorkerRun, run_worker
+from .sandbox import Limits, LiveWorkers, isolation_levels, run_worker
 from .training import GRADING_SEED, calibration_file, load_thresholds, pick_tier
 
-REPO = Path(__file__).resolve().parents[2]
-COST_ORDER = ("ex3", "ex2", "ex1", "ex4")  # slowest first, so parallel workers finish together
+REPO = Path(__file__).resolve().parents[3]
+MEASURER_MEMORY_GB = 8.0  # the trusted measurer's own cap: a graph asking for more fails
 DEFAULT_TIMEOUT_S = {"cpu": 480.0, "gpu": 300.0}  # generous: CI runners can be slow
 MIN_MEMORY_GB = 4.0  # measured: the reference solutions fail under a 3 GiB cap, pass at 4
 
@@ -68,29 +78,67 @@ class GradeSession:
         self.runs, self._pool = {}, None
 
     def options(self):
+        """What the trusted measurer needs (the worker gets only the seed)."""
         return {"train": self.no_training is None, "tier": self.tier.name, "seed": GRADING_SEED,
                 "device": self.device, "data": self.data}
 
     def start(self, exercises):
-        """Start the workers of ``exercises``, ``jobs`` at a time, in the background."""
+        """Start measuring ``exercises``, ``jobs`` at a time, in the background."""
         from concurrent.futures import ThreadPoolExecutor
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="grade-worker")
-        # the grader's own code and tests: a worker that edits them is tampering
-        watch = [*self.tests_dirs, Path(__file__).parent]
-        for ex in sorted(exercises, key=lambda e: COST_ORDER.index(e) if e in COST_ORDER else 9):
+        for ex in sorted(exercises, key=_cost, reverse=True):
             if ex in EXERCISES and ex not in self.runs:
-                self.runs[ex] = self._pool.submit(run_worker, ex, self.submission,
-                                                  self.options(), self.limits, watch=watch,
-                                                  live=self.live)
+                self.runs[ex] = self._pool.submit(self._measure, ex)
+
+    def _measure(self, exercise):
+        """Worker in the sandbox, then the trusted measurer on what it sent back."""
+        worker_options = {"seed": GRADING_SEED}  # the worker learns nothing else
+        run = run_worker(exercise, self.submission, worker_options, self.limits,
+                         live=self.live)
+        probes, t0 = {}, time.perf_counter()
+        if self.live.stopped:
+            return run, probes, 0.0
+        with tempfile.TemporaryDirectory(prefix=f"regnetlab-measure-{exercise}-") as tmp:
+            bundle = Path(tmp) / "bundle"
+            bundle.mkdir()
+            for name, data in run.files.items():
+                (bundle / name).write_bytes(data)
+            out = Path(tmp) / "probes.json"
+            cmd = [sys.executable, "-m", "regnetlab.grading.trusted.measure", str(bundle),
+                   exercise, str(out), "--options", json.dumps(self.options())]
+            if self.device == "cpu":
+                cmd += ["--memory-gb", str(MEASURER_MEMORY_GB)]
+            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                       PYTHONPATH=os.pathsep.join(
+                           [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]))
+            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            self.live.add(proc)
+            try:
+                log, _ = proc.communicate(timeout=self.limits.timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                log, _ = proc.communicate()
+            self.live.discard(proc)
+            if out.is_file():
+                probes = json.loads(out.read_text())
+            else:
+                tail = log.decode("utf-8", "replace").strip().splitlines()[-3:]
+                probes = {"measurer": {"ok": False, "error": (
+                    "the grader's measuring process failed (exit status "
+                    f"{proc.returncode}): " + " | ".join(tail))[:2000]}}
+        return run, probes, time.perf_counter() - t0
 
     def facts(self, exercise):
-        """The worker's answers for ``exercise`` (waiting for its worker)."""
+        """The measured facts for ``exercise`` (waiting for its measurement)."""
         self.start([exercise])
-        run = self.runs[exercise]
-        if not isinstance(run, WorkerRun):
-            run = self.runs[exercise] = run.result()
-        return ExerciseFacts(run, training=self.no_training)
+        done = self.runs[exercise]
+        if not isinstance(done, tuple):
+            done = self.runs[exercise] = done.result()
+        run, probes, _ = done
+        return ExerciseFacts(run, probes, training=self.no_training)
 
     def close(self, interrupted=False):
         """Wait for the workers; when ``interrupted`` (Ctrl-C), kill them first."""
@@ -110,34 +158,51 @@ class GradeSession:
         raise FileNotFoundError("the grader could not run: no calibration.json in the tests "
                                 f"folders {', '.join(map(str, self.tests_dirs)) or '(none)'}")
 
+    def isolation(self):
+        """The isolation levels in force for every worker of this run (the weakest)."""
+        runs = [r for r, _, _ in self.done()]
+        if not runs:
+            return isolation_levels()
+        common = set(runs[0].isolation)
+        for r in runs[1:]:
+            common &= set(r.isolation)
+        return [level for level in runs[0].isolation if level in common] or ["none"]
+
+    def done(self):
+        return [d for _, d in sorted(self.runs.items()) if isinstance(d, tuple)]
+
     def meta(self):
         return {"submission": str(self.submission), "tier": self.tier.name,
                 "training": f"off: {self.no_training}" if self.no_training else "on",
-                "data": self.data,
+                "data": self.data, "isolation": self.isolation(),
                 "timeout_s": self.limits.timeout_s, "jobs": self.jobs,
                 "workers": {ex: {"seconds": round(r.elapsed_s, 1), "returncode": r.returncode,
                                  "timed_out": r.timed_out, "output_chars": r.output_chars,
-                                 "modified_files": r.modified, "rejected_answers": r.rejected,
-                                 "limits_not_applied": _worker_info(r).get(
-                                     "limits_not_applied", []),
+                                 "isolation": r.isolation, "survivors": r.survivors,
+                                 "rejected_files": r.rejected,
+                                 "measure_seconds": round(seconds, 1),
                                  "test_acc": {p: a["value"]["test_acc"]
-                                              for p, a in r.answers.items()
+                                              for p, a in probes.items()
                                               if p.endswith(".train") and a.get("ok")
                                               and isinstance(a.get("value"), dict)
                                               and "test_acc" in a["value"]}}
-                            for ex, r in sorted(self.runs.items())
-                            if isinstance(r, WorkerRun)}}
+                            for ex, (r, probes, seconds) in sorted(
+                                (ex, d) for ex, d in self.runs.items() if isinstance(d, tuple))}}
 
 
-def _worker_info(run):
-    value = run.answers.get("worker", {}).get("value")
-    return value if isinstance(value, dict) else {}
+def _cost(exercise):
+    """Networks to train, then to capture: slowest first, so parallel ones finish together."""
+    from ..exercises import load
+    if exercise not in EXERCISES:
+        return (0, 0)
+    nets = load(exercise).NETWORKS
+    return (sum(1 for n in nets if n.train), len(nets))
 
 
 def check_platform():
     """The sandbox needs POSIX process groups and resource limits: refuse Windows now."""
     if sys.platform == "win32":
-        from ..cli import UsageError
+        from ...cli import UsageError
         raise UsageError("regnetlab grade needs Linux, macOS or WSL on Windows (its sandbox "
                          "uses POSIX process groups and resource limits)")
 
@@ -154,18 +219,17 @@ def check_limits(timeout_s, memory_gb, jobs):
 
 
 def check_plans(exercises):
-    """Every exercise to grade needs a probe plan, or its worker would measure nothing."""
-    from .probes import PLANS
-    missing = sorted(set(exercises) - set(PLANS))
+    """Every exercise to grade needs its module, or its worker would capture nothing."""
+    missing = sorted(set(exercises) - set(EXERCISES))
     if missing:
-        raise ValueError(f"exercise {', '.join(missing)} has no probe plan: add "
-                         "plan_exN(ctx) to PLANS in regnetlab/grading/probes.py (see "
-                         "'Adding an exercise' in docs/instructors/index.md)")
+        raise ValueError(f"exercise {', '.join(missing)} has no module: add "
+                         "regnetlab/grading/exercises/exN_name.py (see 'Adding an exercise' "
+                         "in docs/instructors/index.md)")
 
 
 def prepare_data(data):
     """The absolute Fashion-MNIST folder the workers read, verified (downloaded if allowed)."""
-    from ..data import DataError, load_split, resolve_root
+    from ...data import DataError, load_split, resolve_root
     root, may_download = resolve_root(data)
     root = root.expanduser().resolve()
     try:
@@ -178,6 +242,6 @@ def prepare_data(data):
 
 def reference_facts():
     """Quantities the tests compare with, measured here on the library's own models."""
-    from ..anynet import RegNetX32
-    from ..summary import complexity
+    from ...anynet import RegNetX32
+    from ...summary import complexity
     return {"RegNetX32.flops": complexity(RegNetX32()).flops}

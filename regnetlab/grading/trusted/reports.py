@@ -14,8 +14,8 @@ every worker has ended; a submission's code never holds these paths.
 import json
 import xml.etree.ElementTree as ET
 
-from ..files import atomic_write_text as _atomic_text
-from ..files import write_json as _write_json_file
+from ...files import atomic_write_text as _atomic_text
+from ...files import write_json as _write_json_file
 
 
 def _fmt(x):
@@ -44,6 +44,7 @@ def table(result):
                     if result.not_graded else ""))
     lines.append(f"  tier {result.meta.get('tier')}; training {result.meta.get('training')}; "
                  f"{result.meta.get('seconds', 0):.0f} s")
+    lines.append("  isolation: " + ", ".join(result.meta.get("isolation") or ["none"]))
     return "\n".join(lines) + "\n"
 
 

@@ -1,11 +1,13 @@
 """Checks of measured network facts, with failure messages in the chapter's terms.
 
-Each check takes the facts the worker measured (``facts.describe_anynet``) and either
+Each check takes the facts the trusted side measured on a network's graph
+(``measure.describe``) and either
 returns quietly or fails the test with a message naming the principle or quantity, what
 was expected and what was found, e.g. "stage 2: conv groups = 16 (group width 5),
 expected group width 16 (80 bottleneck channels / 16 = 5 conv groups): in d2l `groups`
 is the group width, not the number of groups". Instructors' hidden tests can use them.
 """
+from ...principles import Design, violated
 from .answers import expect, fail
 
 BOOK = "d2l 8.8"
@@ -53,10 +55,15 @@ def _num(v):
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-def check_class(net, base):
-    expect(base in net.get("mro", []),
-           f"{net.get('class')} does not inherit from {base} (its bases: "
-           f"{', '.join(net.get('mro', [])[1:4])}); expected class {net.get('class')}({base})")
+def check_layout(net, base):
+    """The network has the layout ``base`` (AnyNet or AnyMLP) builds, measured on its graph:
+    self.net holds a stem, stage1..stageN and a head (with a linear layer)."""
+    lay = net.get("layout") or {}
+    stages(net)
+    expect(lay.get("ok"),
+           f"{net.get('class')} does not have {base}'s layout ("
+           + "; ".join(lay.get("problems", ["not measured"])) + f"); expected self.net = "
+           f"stem, stage1, ..., stageN, head, as {base} builds (subclass {base})")
 
 
 def check_num_stages(net, expected):
@@ -158,7 +165,7 @@ def check_non_decreasing(values, what, symbol):
                f"({symbol}_{{i+1}} >= {symbol}_i)")
 
 
-def check_layout(net, expected_depths, expected_widths):
+def check_stages(net, expected_depths, expected_widths):
     expect(depths(net) == tuple(expected_depths),
            f"depths (blocks per stage) {depths(net)}; expected {tuple(expected_depths)}")
     expect(widths(net) == tuple(expected_widths),
@@ -179,17 +186,18 @@ def check_outputs(rows, num_classes=10):
 
 def violated_principles(net):
     """Which RegNetX principles (d, c, g, b) a two-or-more-stage network breaks."""
-    ds, cs, gs, ks = depths(net), widths(net), group_widths(net), bot_muls(net)
-    broken = set()
-    if any(b < a for a, b in zip(ds, ds[1:])):
-        broken.add("d")
-    if any(b < a for a, b in zip(cs, cs[1:])):
-        broken.add("c")
-    if None in gs or len(set(gs)) > 1:
-        broken.add("g")
-    if None in ks or len(set(ks)) > 1:
-        broken.add("b")
-    return broken
+    return violated(Design(depths(net), widths(net), group_widths(net), bot_muls(net)))
+
+
+def check_gradients(result, label):
+    """Every trainable tensor gets a gradient (weights a non-zero one) on a batch."""
+    missing = result["without_gradient"]
+    expect(not missing,
+           f"{label}: {len(missing)} of its {result['params']} trainable tensors get no "
+           f"usable (finite, non-zero) gradient on a training batch ({', '.join(missing[:4])}"
+           + (", ..." if len(missing) > 4 else "") + "): a frozen, detached or unused part "
+           "of the network never learns. The grader trains every tensor itself; do not "
+           "detach() or multiply a branch by 0")
 
 
 def check_accuracy(result, threshold, what):

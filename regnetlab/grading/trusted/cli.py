@@ -56,7 +56,7 @@ def pytest_options(args):
 def pytest_args(args):
     """The pytest command line that ``regnetlab grade ARGS`` amounts to."""
     tests, hidden = test_folders(args)
-    out = [str(tests), *hidden, "-p", "regnetlab.grading.plugin", "-p", "no:cacheprovider",
+    out = [str(tests), *hidden, "-p", "regnetlab.grading.trusted.plugin", "-p", "no:cacheprovider",
            "--rootdir", str(tests), *(["-c", str(tests / "pytest.ini")]
                                       if (tests / "pytest.ini").is_file() else []),
            "--submission", str(resolve_submission(args.target))]
@@ -74,7 +74,7 @@ def pytest_args(args):
 
 
 def run(args):
-    from ..cli import UsageError
+    from ...cli import UsageError
     try:
         import pytest
     except ImportError:

@@ -1,0 +1,1 @@
+"""The trusted side: never imports a submission; measures and scores."""
