@@ -24,7 +24,9 @@ def slow_square(x):
     return x * x
 
 
-def where(_):
+def where(x):
+    if x == 3:
+        raise ValueError("three is bad")
     return os.getpid(), os.getppid()
 
 
@@ -128,8 +130,10 @@ def test_ray_sweep_records_what_the_local_engine_records(tmp_path, data_root, ca
     # Ray's workers cannot import this test module: ship ``where`` by value
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     with tempfile.TemporaryDirectory(prefix="rl", dir="/tmp") as short:  # socket paths < 108
-        seen = dict(RayEngine(num_cpus=1, _temp_dir=short).map_unordered(where, [0, 1]))
-        pids = {p for pair in seen.values() for p in pair}  # a RayTaskError is no pair
+        seen = dict(RayEngine(num_cpus=1, _temp_dir=short).map_unordered(where, [0, 1, 3]))
+    # a job's error comes back as a value, with its own type, as on the local engine
+    assert isinstance(seen.pop(3), ValueError)
+    pids = {p for pair in seen.values() for p in pair}
     deadline = time.time() + 30
     while time.time() < deadline and ([p for p in pids if _proc_alive(p)]
                                       or _children(os.getpid()) - before):
