@@ -41,7 +41,8 @@ def test_report_tables_figures_and_verdicts(tmp_path):
     out = make_all(res, tmp_path / "summary", tmp_path / "fig")
     assert len(out) == 3
     any_md = (tmp_path / "summary" / "anynetx.md").read_text()
-    assert "Budget: 50 networks, each trained 2 epochs on the first 4,000" in any_md
+    assert ("Budget: 50 networks sampled with no complexity band, each trained 2 epochs on "
+            "the first 4,000") in any_md
     assert "| A vs E | 10, 10 | 0.00 |" in any_md and "E better" in any_md
     assert "| A vs B | 10, 10 |" in any_md and "no significant difference" in any_md
     # each comparison says what it could have resolved: here, with 10 networks per space

@@ -48,13 +48,14 @@ def band_words(settings):
     return f"in the band {band.describe()}" if band else "with no complexity band"
 
 
-def budget(settings, records, n_text=None):
-    """One line that states what the numbers cost: networks, epochs, images, device, seed."""
+def budget(settings, records, study=None):
+    """One line that states what the numbers cost: networks (and the band a sampling study
+    drew them in, or that it had none), epochs, images, device, seed."""
     devices = sorted({r["device"] for r in records}) or ["-"]
     diverged = sum(r.get("diverged", False) for r in records)
-    band = band_of(settings)
-    return (f"Budget: {n_text or f'{len(records)} networks'}"
-            + (f" sampled {band_words(settings)}" if band else "")
+    sampled = band_of(settings) or (study is not None and study.band is not None)
+    return (f"Budget: {len(records)} networks"
+            + (f" sampled {band_words(settings)}" if sampled else "")
             + f", each trained {settings['epochs']} epochs on the first "
             f"{settings['train_images']:,} Fashion-MNIST training images "
             f"(batch {settings['batch_size']}, peak lr {settings['lr']}, regnetlab recipe), "
@@ -198,8 +199,10 @@ def dominance_finding(results, what):
             f"{d['p_plus' if w == a else 'p_minus']:.3f}, n = {d['n']} + {d['m']})"
             for a, b, d, w in wins]
     rest = len(results) - len(wins)
-    return "; ".join(said) + (f"; the other {rest} comparison{'s' if rest > 1 else ''} "
-                              "show no significant difference" if rest else "")
+    return "; ".join(said) + ("" if not rest else
+                              "; the other comparison shows no significant difference"
+                              if rest == 1 else f"; the other {rest} comparisons show no "
+                              "significant difference")
 
 
 def paired_cost(recs, base_recs):

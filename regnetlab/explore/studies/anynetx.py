@@ -45,7 +45,7 @@ class AnyNetX(Study):
         spaces = [s for s in SPACES if s in g]
         pairs = list(zip(SPACES, SPACES[1:])) + [("A", "E")]
         lines = ["# AnyNetX design spaces A to E", "",
-                 r.budget(settings, records) + " Recorded with "
+                 r.budget(settings, records, self) + " Recorded with "
                  + r.command(self, settings, records) + ".", "", r.GROUP_HEADER]
         lines += [r.group_row(s, g[s]) for s in spaces]
         lines += ["", "Dominance, consecutive spaces (one-sided two-sample KS with exact "

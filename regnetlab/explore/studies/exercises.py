@@ -29,7 +29,7 @@ class Exercises(Study):
         g = r.by_group(records)
         base = g.get("RegNetX32", [])
         lines = ["# Exercises 1 and 2: a deeper RegNetX, and RegNetX without ResNeXt blocks",
-                 "", r.budget(settings, records) + " Recorded with "
+                 "", r.budget(settings, records, self) + " Recorded with "
                  + r.command(self, settings, records) + ".", "",
                  "Difference = error minus RegNetX32's on the same seed; 95% interval from "
                  "Student's t over seeds.", "",

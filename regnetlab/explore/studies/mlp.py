@@ -83,7 +83,7 @@ class MLPStudy(Study):
         spaces = sorted((k.split("/", 1)[1] for k in g if k.startswith("small/")),
                         key=lambda s: (s != "none", s == "all", s))  # none first, all last
         small_recs = [x for k in g if k.startswith("small/") for x in g[k]]
-        lines = ["# Exercise 4: the perfect MLP", "", r.budget(settings, records)
+        lines = ["# Exercise 4: the perfect MLP", "", r.budget(settings, records, self)
                  + " Recorded with " + r.command(self, settings, records) + ".", "",
                  f"Small networks as sampled ({r.band_words(settings)}); large = the same "
                  f"networks with every width times {settings.get('scale')}.", "",

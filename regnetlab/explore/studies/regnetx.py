@@ -25,7 +25,7 @@ class RegNetXSpace(Study):
     def report(self, settings, records, context):
         g = r.by_group(records)
         curves = {"RegNetX": r.errors(g["RegNetX"])} if "RegNetX" in g else {}
-        lines = ["# The RegNetX design space", "", r.budget(settings, records)
+        lines = ["# The RegNetX design space", "", r.budget(settings, records, self)
                  + " Recorded with " + r.command(self, settings, records) + ".", ""]
         anynetx = context.found.get("anynetx")
         if anynetx is not None:

@@ -53,7 +53,7 @@ class VioNetStudy(Study):
         base = g.get("RegNetX32", [])
         members = sorted(k for k in g if k.startswith("VioNet-"))
         lines = ["# Exercise 3: which RegNetX principle matters most? (VioNet)", "",
-                 r.budget(settings, records, f"{len(records)} networks") + " Recorded with "
+                 r.budget(settings, records, self) + " Recorded with "
                  + r.command(self, settings, records) + ".", ""]
         costs = {m: r.paired_cost(g[m], base) for m in members}
         ranked = sorted(members, key=lambda m: -costs[m]["mean"] if costs[m] else 0)
