@@ -184,7 +184,11 @@ def block_facts(walk, group, design):
         branches.sort(key=lambda b: b[0])
         if branches[0][0] <= 1 and _depends_on(branches[0][1], x, members | {x}):
             short, main = branches[0], branches[1]
-    layers = main[2] if main else [n for n in group if is_layer(n)]
+    # without a residual add, the branch is what the output depends on; a layer computed
+    # and then dropped (a forgotten shortcut's projection) is no part of it
+    live = _ancestors(y, x, members)
+    layers = main[2] if main else [n for n in group if is_layer(n) and n in live]
+    dead = [n for n in group if is_layer(n) and n not in live]
     if design == "anynet":
         convs = [conv_info(n, values) for n in group if _target(n) in CONVOLUTIONS]
         facts["convs"] = convs
@@ -198,10 +202,11 @@ def block_facts(walk, group, design):
         elif kernels == [3, 3]:
             facts["kind"] = "residual"
         facts["projection"] = None
-        if short and short[0] == 1:
-            p = conv_info(short[2][0], values)
+        proj = short[2][0] if short and short[0] == 1 else (dead[0] if len(dead) == 1 else None)
+        if proj is not None:  # a dead one too: the shortcut line, not this one, says so
+            p = conv_info(proj, values)
             facts["projection"] = {"stride": p["stride"][0], "out_channels": p["out_channels"],
-                                   "kernel": p["kernel"][0]}
+                                   "kernel": p["kernel"][0], "used": proj not in dead}
     else:
         facts["mlp_block"] = len(layers) == 2
         if facts["mlp_block"]:
@@ -357,6 +362,15 @@ def measure_exercise(files, exercise_id, options, data=None):
             probes[name] = {"ok": answer.get("ok") is True, "value": answer.get("value"),
                             "error": str(answer.get("error", ""))[:1500]}
     tier = TIERS[options.get("tier", "cpu")]
+    imported = probes.get("import")
+    if imported and not imported["ok"]:  # every later probe fails for this one reason
+        why = f"the submission could not be imported: {imported['error']}"
+        for spec in exercise.NETWORKS:
+            for what in ("structure", "outputs", "gradients", "train"):
+                probes[spec.probe(what)] = {"ok": False, "error": f"{spec.label}: {why}"}
+        for name in exercise.ANSWERS:
+            probes[name] = {"ok": False, "error": why}
+        return probes
 
     def dataset():
         nonlocal data
@@ -369,8 +383,10 @@ def measure_exercise(files, exercise_id, options, data=None):
             + (["gradients", "train"] if spec.train else [])
         entry = networks.get(spec.name) if isinstance(networks, dict) else None
         try:
-            if not isinstance(entry, dict):
-                raise GraphError(f"{spec.label}: not captured (the worker stopped before it)")
+            if not isinstance(entry, dict):  # the worker stopped first: the tests say how
+                for what in wanted:
+                    probes[spec.probe(what)] = {"ok": False, "missing": True}
+                continue
             if "error" in entry:
                 raise GraphError(str(entry["error"])[:1500])
             stem = str(entry.get("file"))
