@@ -86,7 +86,7 @@ class Space:
 class ShortcutBNResidual(Residual):
     """``Residual`` with batch norm on the 1x1 projection (as torchvision's ResNet has)."""
 
-    def __init__(self, num_channels, use_1x1conv=False, strides=1, bias=True):
+    def __init__(self, num_channels, use_1x1conv=False, strides=1):
         super().__init__(num_channels, use_1x1conv, strides)
         self.bn3 = nn.LazyBatchNorm2d() if use_1x1conv else None
 
