@@ -9,13 +9,15 @@ through the grader's real path: built and captured as the worker does
 thread, as the grader's measurer). Controls on the reference design, every seed:
 *untrained* (lr = 0) and *head only* (every tensor but the head's frozen here, in this
 script: the grader itself trains every tensor and catches a frozen body with its
-gradient line). A threshold must pass every valid design on every seed and fail every
-control, each by ``MARGIN``; the script refuses to write one that cannot.
+gradient line). Per key, the first measure of ``MEASURES`` that separates every valid
+run from the controls by two margins gets the midpoint as threshold (both controls if
+possible, else the untrained one); the script refuses a key that no measure separates.
 
 The GPU tier is not measured here: ``--gpu-from`` derives it from the measured H200 runs
 (``../shared/measurements/gpu-tier-h200.jsonl``). See ``autograder/CALIBRATION.md``.
 
-Usage: OMP_NUM_THREADS=1 nice python benchmarks/calibrate_thresholds.py [--n 8] [--seeds 0 1 2]
+Usage: OMP_NUM_THREADS=1 nice python benchmarks/calibrate_thresholds.py --n 9 --cache runs.jsonl
+(``--list``: the designs, ``--table``: the Markdown tables of CALIBRATION.md; nothing trained)
 """
 import argparse
 import datetime
@@ -38,7 +40,6 @@ from regnetlab.grading.exercises.designs import draws  # noqa: E402
 from regnetlab.grading.trusted.graph import load_network  # noqa: E402
 from regnetlab.grading.trusted.training import TIERS, load_data, short_train  # noqa: E402
 
-MARGIN = 0.05          # a threshold sits this far below every valid run and above controls
 DRAW_SEED = 0          # which random designs are drawn (the same every run)
 CONTROLS = ("untrained", "head-only")
 
@@ -194,6 +195,8 @@ def main(argv=None):
                                              / "gpu-tier-h200.jsonl"),
                    help="measured GPU-tier runs the GPU thresholds are checked against")
     p.add_argument("--list", action="store_true", help="list the designs, train nothing")
+    p.add_argument("--table", action="store_true",
+                   help="print the Markdown tables of --out (for CALIBRATION.md), train nothing")
     p.add_argument("--cache", default=None,
                    help="JSON-lines file of runs made: reused, so a stopped run resumes")
     args = p.parse_args(argv)
@@ -204,6 +207,9 @@ def main(argv=None):
     todo = {k: s for k, s in spaces().items() if not args.keys or k in args.keys}
     if args.keys and set(args.keys) - set(todo):
         p.error(f"--keys: unknown {sorted(set(args.keys) - set(todo))}; have {list(spaces())}")
+    if args.table:
+        print(table(json.loads(Path(args.out).read_text())))
+        return
     if args.list:
         for key, space in todo.items():
             for d in draws(space, args.n, random.Random(DRAW_SEED)):
@@ -251,15 +257,33 @@ def main(argv=None):
 
 
 def table(payload):
+    """The Markdown tables of CALIBRATION.md: one summary row per key, then per design."""
+    seeds = payload["seeds"]
     lines = ["| key | designs x seeds | measure | lowest valid | untrained (max) | "
              "head only (max) | threshold | fails |", "|---|---|---|---|---|---|---|---|"]
     for key, m in payload["tiers"]["cpu"]["models"].items():
         ms = m["measure"]
         ctrl = {c: max(r[ms] for r in m["controls"] if r["control"] == c) for c in CONTROLS}
-        lines.append(f"| {key} | {len(m['designs'])} x {len(payload['seeds'])} | {ms} | "
+        lines.append(f"| {key} | {len(m['designs'])} x {len(seeds)} | {ms} | "
                      f"{m['lowest_valid']:.3f} | {ctrl['untrained']:.3f} | "
                      f"{ctrl['head-only']:.3f} | **{m['threshold'][ms]:.2f}** | "
                      f"{', '.join(m['fails'])} |")
+    for key, m in payload["tiers"]["cpu"]["models"].items():
+        ms = m["measure"]
+        lines += ["", f"**{key}**, judged on {ms}; each cell: test accuracy / held-out loss "
+                  "drop:", "",
+                  "| design | " + " | ".join(f"seed {s}" for s in seeds) + " | CPU s |",
+                  "|---|" + "---|" * (len(seeds) + 1)]
+        rows = [(d["label"], [r for r in m["runs"] if r["design"] == d["label"]])
+                for d in m["designs"]]
+        rows += [(f"CONTROL {c} ({m['reference']})",
+                  [r for r in m["controls"] if r["control"] == c]) for c in CONTROLS]
+        for label, runs in rows:
+            by_seed = {r["seed"]: r for r in runs}
+            cells = [f"{by_seed[s]['test_acc']:.3f} / {by_seed[s]['loss_drop']:.2f}"
+                     for s in seeds]
+            cpu = sum(r.get("cpu_seconds", 0) for r in runs) / max(1, len(runs))
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {cpu:.1f} |")
     return "\n".join(lines)
 
 
