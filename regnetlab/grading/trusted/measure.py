@@ -320,21 +320,34 @@ def outputs(net, cases):
 
 def gradients(net, batch=8):
     """Which trainable tensors get no usable gradient: none, a non-finite one, or (for
-    weights) an all-zero one. Biases before a batch norm get a zero gradient by design."""
+    weights) an all-zero one. Biases before a batch norm get a zero gradient by design.
+
+    A tensor counts as learning if it gets one on the first batch or, after one plain SGD
+    step, on the second: a branch behind a zero-initialised scale (torchvision's
+    ``zero_init_residual``) opens after one step, a detached or multiplied-by-0 one never.
+    """
     saved = {k: v.clone() for k, v in net.state_dict().items()}
     torch.manual_seed(0)
     x, y = torch.randn(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
     net.train()
-    net.zero_grad(set_to_none=True)
-    F.cross_entropy(net(x), y).backward()
-    missing = []
-    for name, p in net.state.named_parameters():
-        if p.grad is None or not torch.isfinite(p.grad).all() \
-                or (p.ndim > 1 and not p.grad.abs().max() > 0):
-            missing.append(net.tensor_name(name))
+    missing = None
+    for _ in range(2):
+        net.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        now = {name for name, p in net.state.named_parameters()
+               if p.grad is None or not torch.isfinite(p.grad).all()
+               or (p.ndim > 1 and not p.grad.abs().max() > 0)}
+        missing = now if missing is None else missing & now
+        if not missing:
+            break
+        with torch.no_grad():
+            for p in net.parameters():
+                if p.grad is not None and torch.isfinite(p.grad).all():
+                    p -= 0.1 * p.grad
     net.zero_grad(set_to_none=True)
     net.load_state_dict(saved)
-    return {"params": sum(1 for _ in net.parameters()), "without_gradient": missing}
+    return {"params": sum(1 for _ in net.parameters()),
+            "without_gradient": sorted(net.tensor_name(n) for n in missing)}
 
 
 # -- one exercise, end to end: ``python -m regnetlab.grading.trusted.measure`` -------------
