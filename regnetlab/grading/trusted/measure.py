@@ -350,20 +350,22 @@ def gradients(net, batch=8):
             "without_gradient": sorted(net.tensor_name(n) for n in missing)}
 
 
-# -- one exercise, end to end: ``python -m regnetlab.grading.trusted.measure`` -------------
+# -- one exercise, end to end ---------------------------------------------------------------
 
-def measure_exercise(files, exercise_id, options, data=None):
+def measure_exercise(files, exercise_id, options, dataset=None, later=None):
     """``{probe: {"ok", "value" | "error"}}`` for one exercise, from the worker's files.
 
-    ``files`` is what the sandbox read back (name -> bytes). The worker's JSON answers
+    ``files`` is what the sandbox read back (name -> bytes); ``dataset()`` returns the
+    tier's training data (loaded once by the caller). The worker's JSON answers
     (``answers.json``) pass through as the student's own report, for the lines that are
-    not about a network; every network fact is measured here.
+    not about a network; every network fact is measured here. With a dict ``later``, the
+    training runs are not run but put there, ``{probe: function() -> answer}``, for the
+    caller to run side by side.
     """
-    import json
 
     from ..exercises import load
-    from .graph import GraphError, load_json, load_network
-    from .training import TIERS, load_data, short_train
+    from .graph import GraphError, check_sizes, load_json, load_network
+    from .training import TIERS
     exercise = load(exercise_id)
     try:
         report = load_json(files["answers.json"]) if "answers.json" in files else {}
@@ -385,12 +387,6 @@ def measure_exercise(files, exercise_id, options, data=None):
             probes[name] = {"ok": False, "error": why}
         return probes
 
-    def dataset():
-        nonlocal data
-        if data is None:
-            data = load_data(tier, options.get("data"), options.get("device") or "cpu")
-        return data
-
     for spec in exercise.NETWORKS:
         wanted = ["structure"] + (["outputs"] if spec.outputs else []) \
             + (["gradients", "train"] if spec.train else [])
@@ -406,52 +402,41 @@ def measure_exercise(files, exercise_id, options, data=None):
             if f"{stem}.json" not in files or f"{stem}.safetensors" not in files:
                 raise GraphError(f"{spec.label}: its graph files are missing")
             net = load_network(files[f"{stem}.json"], files[f"{stem}.safetensors"])
+            check_sizes(net, max(tier.batch_size, 8))
         except (GraphError, RuntimeError, ValueError, TypeError, KeyError) as e:
             for what in wanted:
                 probes[spec.probe(what)] = {"ok": False, "error": str(e)[:1500]}
             continue
-        jobs = {"structure": lambda: dict(describe(net, spec.design), **spec.extra),
-                "outputs": lambda: outputs(net, spec.outputs),
-                "gradients": lambda: gradients(net),
-                "train": lambda: (short_train(net, tier, dataset(), options.get("seed", 0),
-                                              options.get("device"))
-                                  if options.get("train", True) else
-                                  {"skipped": "training disabled (--no-train)"})}
+        jobs = _jobs(net, spec, tier, options, dataset)
         for what in wanted:
-            try:
-                probes[spec.probe(what)] = {"ok": True, "value": jobs[what]()}
-            except Exception as e:  # a network that runs here but breaks one measurement
-                probes[spec.probe(what)] = {"ok": False, "error": (
-                    f"{spec.label}: {type(e).__name__}: {str(e)[:600]}")}
-    return json.loads(json.dumps(probes, default=str))
+            run = _answer(jobs[what], spec.label)
+            if what == "train" and later is not None:
+                later[spec.probe(what)] = run
+            else:
+                probes[spec.probe(what)] = run()
+    return probes
 
 
-def main(argv=None):
-    """Measure one exercise from the files in BUNDLE; write the probes as JSON to OUT."""
-    import argparse
+def _jobs(net, spec, tier, options, dataset):
+    """What can be measured on one network, each as a function (run now, or later)."""
+    from .training import short_train
+
+    def train():
+        if not options.get("train", True):
+            return {"skipped": "training disabled (--no-train)"}
+        return short_train(net, tier, dataset(), options.get("seed", 0), options.get("device"))
+    return {"structure": lambda: dict(describe(net, spec.design), **spec.extra),
+            "outputs": lambda: outputs(net, spec.outputs),
+            "gradients": lambda: gradients(net), "train": train}
+
+
+def _answer(job, label):
+    """``job`` as a function returning a probe's answer, its errors worded for the student."""
     import json
-    import resource
-    from pathlib import Path
 
-    p = argparse.ArgumentParser(description="trusted measuring process (started by the grader)")
-    p.add_argument("bundle")
-    p.add_argument("exercise")
-    p.add_argument("out")
-    p.add_argument("--options", default="{}")
-    p.add_argument("--memory-gb", type=float, default=None)
-    args = p.parse_args(argv)
-    if args.memory_gb:  # a graph that asks for absurd tensors fails here, not the machine
-        cap = int(args.memory_gb * 2 ** 30)
+    def run():
         try:
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        except (ValueError, OSError):
-            pass
-    options = json.loads(args.options)
-    torch.set_num_threads(options.get("threads", 1))
-    files = {f.name: f.read_bytes() for f in Path(args.bundle).iterdir() if f.is_file()}
-    probes = measure_exercise(files, args.exercise, options)
-    Path(args.out).write_text(json.dumps(probes))
-
-
-if __name__ == "__main__":
-    main()
+            return {"ok": True, "value": json.loads(json.dumps(job(), default=str))}
+        except Exception as e:  # a network that runs here but breaks one measurement
+            return {"ok": False, "error": f"{label}: {type(e).__name__}: {str(e)[:600]}"}
+    return run
