@@ -83,7 +83,9 @@ EXPECTED = {
     "ex1__hang": EX1_ALL,
     # requires_grad=False is the student's setting; the grader trains every tensor anyway
     "ex1__frozen": set(),
-    "ex1__detached": {"test_every_parameter_learns", "test_learns"},
+    # ex1's "learns" is the held-out loss drop, which a trained head alone achieves:
+    # the gradient line is what catches a detached body (autograder/CALIBRATION.md)
+    "ex1__detached": {"test_every_parameter_learns"},
     "ex2__resnext_left": {"test_residual_blocks", "test_de_anynet_builds_other_archs"},
     "ex2__no_stride": {"test_downsampling", "test_de_anynet_builds_other_archs"},
     # the forgotten shortcut's projection is computed, never used: it gets no gradient
@@ -190,7 +192,7 @@ def test_variants_lose_exactly_their_points(tmp_path, round_name):
 @pytest.mark.slow
 def test_untrained_frozen_and_detached_models(tmp_path, data_root):
     """lr = 0 loses the training line; requires_grad=False loses nothing (the grader trains
-    every tensor); a detached body loses the gradient line and the training line."""
+    every tensor); a detached body loses the gradient line."""
     names = ["ex1__frozen", "ex4__untrained"]
     result, output, _ = grade(build(tmp_path / "a", names), "--only", "ex1,ex4",
                               cwd=tmp_path)

@@ -219,19 +219,21 @@ class CapturedNetwork(nn.Module):
         return self.modes[mode](X)
 
 
-def check_sizes(net, batch):
-    """Refuse a network whose forward pass on ``batch`` images would allocate more than the
-    caps, found without allocating anything: the graphs run on meta tensors (shapes only),
-    so a graph that asks for absurd tensors fails here, not the grader's memory."""
+def check_sizes(net, batches):
+    """Refuse a network whose forward pass would allocate more than the caps, found without
+    allocating anything: each graph runs on meta tensors (shapes only) at the batch size
+    the grader will use it with (``batches``: {mode: batch}), so a graph that asks for
+    absurd tensors fails here, not the grader's memory."""
     import copy
     meta = copy.deepcopy(net).to("meta")
     for mode, gm in meta.modes.items():
         size = int(mode.removeprefix("train").removeprefix("eval"))
-        sizes = _Sizes(gm)
+        batch = batches.get(mode, 4)
         try:
-            sizes.run(torch.empty(batch, 1, size, size, device="meta"))
-        except GraphError:
-            raise
+            _Sizes(gm).run(torch.empty(batch, 1, size, size, device="meta"))
+        except GraphError as e:  # without the interpreter's notes on where it was
+            raise GraphError(f"{mode} graph on {batch} images: " + str(e).splitlines()[0]) \
+                from None
         except Exception as e:  # shapes that do not fit: torch's own words
             raise GraphError(f"the {mode} graph does not run on {batch} images of "
                              f"{size}x{size}: {type(e).__name__}: {str(e)[:300]}") from None

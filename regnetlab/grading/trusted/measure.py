@@ -402,7 +402,7 @@ def measure_exercise(files, exercise_id, options, dataset=None, later=None):
             if f"{stem}.json" not in files or f"{stem}.safetensors" not in files:
                 raise GraphError(f"{spec.label}: its graph files are missing")
             net = load_network(files[f"{stem}.json"], files[f"{stem}.safetensors"])
-            check_sizes(net, max(tier.batch_size, 8))
+            check_sizes(net, {"train28": tier.batch_size, "eval28": tier.batch_size})
         except (GraphError, RuntimeError, ValueError, TypeError, KeyError) as e:
             for what in wanted:
                 probes[spec.probe(what)] = {"ok": False, "error": str(e)[:1500]}
