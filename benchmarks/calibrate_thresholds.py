@@ -33,10 +33,12 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from regnetlab.files import write_json  # noqa: E402
 from regnetlab.grading.exercises import EXERCISES, Network, load  # noqa: E402
-from regnetlab.grading.exercises.designs import draws  # noqa: E402
+import designs  # noqa: E402 - benchmarks/designs.py, beside this file
+from designs import draws  # noqa: E402
 from regnetlab.grading.trusted.graph import load_network  # noqa: E402
 from regnetlab.grading.trusted.training import TIERS, load_data, short_train  # noqa: E402
 
@@ -45,10 +47,12 @@ CONTROLS = ("untrained", "head-only")
 
 
 def spaces():
-    """{threshold key: space} from every exercise module's ``CALIBRATION``."""
+    """{threshold key: space} from every exercise module's ``CALIBRATION`` (space names in
+    benchmarks/designs.py)."""
     out = {}
     for ex in EXERCISES:
-        out.update(getattr(load(ex), "CALIBRATION", {}))
+        for key, name in getattr(load(ex), "CALIBRATION", {}).items():
+            out[key] = getattr(designs, name)
     return out
 
 

@@ -8,9 +8,10 @@ Each module declares everything about its exercise:
   it from the student's module and what the trusted side measures on its graphs;
 - ``ANSWERS``: the graded non-network answers (JSON the worker reports, e.g. which
   exception a bad argument raised), ``{probe name: function(module) -> JSON}``;
-- ``CALIBRATION``: ``{threshold key: space}``, the valid answers the calibration trains to
+- ``CALIBRATION``: ``{threshold key: space name}``, the valid answers the calibration trains to
   set that key's "learns" threshold: ``space(rng)`` returns a builder of one library
-  network (``designs.py``; ``autograder/CALIBRATION.md``).
+  network (spaces in ``benchmarks/designs.py``, outside the package, since they hold
+  working answers; ``autograder/CALIBRATION.md``).
 
 The ``build`` and ``ANSWERS`` functions run in the untrusted worker, on the student's
 module; everything else is data that the trusted side reads.

@@ -2,11 +2,13 @@
 
 A threshold set on the reference solution alone says nothing about the other answers
 the rubric accepts (a valid 34-block RegNetX once sat at chance under it), so each
-exercise declares ``CALIBRATION = {key: space}``, a :class:`Space` of the networks its
-rubric accepts, and ``benchmarks/calibrate_thresholds.py`` trains its ``extremes`` plus
-random draws (``space(rng)``) over several seeds. A draw is a :class:`Design`, a
-zero-argument builder of a library network; no student code and no ``solutions/`` file
-is involved. Not an exercise module: discovery takes ``exN_*`` names only.
+exercise module declares ``CALIBRATION = {key: name}``, naming a :class:`Space` here of
+the networks its rubric accepts, and ``benchmarks/calibrate_thresholds.py`` trains its
+``extremes`` plus random draws (``space(rng)``) over several seeds. A draw is a
+:class:`Design`, a zero-argument builder of a library network; no student code and no
+``solutions/`` file is involved. These spaces hold working answers (an MLP block, a
+ResNet-block AnyNet), so they live here, beside the calibration, and never in the
+package that students' templates and the grader's sandbox carry.
 
 The bounds below are the rubric's where it has one (ex1's FLOP budget, ex3's baseline)
 and the RegNet paper's AnyNetX bounds where it has none (Radosavovic et al. 2020, 3.1:
@@ -18,10 +20,10 @@ from dataclasses import dataclass, field
 from torch import nn
 from torch.nn import functional as F
 
-from ...anynet import AnyNet
-from ...blocks import Residual
-from ...classifier import Classifier, init_cnn
-from ...principles import MLP_PRINCIPLES, Design as Choices, mlp_holds, violated
+from regnetlab.anynet import AnyNet
+from regnetlab.blocks import Residual
+from regnetlab.classifier import Classifier, init_cnn
+from regnetlab.principles import MLP_PRINCIPLES, Design as Choices, mlp_holds, violated
 
 MAX_TRIES = 20_000
 # RegNetX32 (d2l 8.8.3), the baseline of ex2 and ex3 and the unit of ex1's budget
