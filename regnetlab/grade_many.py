@@ -53,7 +53,7 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 
 def add_arguments(p):
-    from .grading.options import SHARED
+    from .grading.trusted.options import SHARED
     p.add_argument("submissions", metavar="SUBMISSIONS",
                    help="folder (or .zip) of submissions: sub-folders or .zip files, "
                         "a GitHub Classroom download or a Gradescope export")
@@ -99,7 +99,7 @@ def grade_options(args):
     grader's own code, so that changing any of them regrades everybody.
     """
     from .cli import UsageError
-    from .grading.cli import default_tests_dir
+    from .grading.trusted.cli import default_tests_dir
     tests = Path(args.tests).resolve() if args.tests else default_tests_dir()
     if not (tests / "conftest.py").is_file():
         raise UsageError(f"--tests {tests}: not a folder of grader tests (no conftest.py)")
