@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from regnetlab.cli import positive_int
+from regnetlab.engines import LocalEngine
 from regnetlab.explore.studies import trials
 from regnetlab.explore.sweep import check_data, run_sweep
 
@@ -39,8 +40,8 @@ def main(argv=None):
             for w in args.workers:
                 path = Path(tmp) / f"n{n}-w{w}.jsonl"
                 t0 = time.perf_counter()
-                records, _ = run_sweep(path, "regnetx", settings, trials("regnetx", n, 0), w,
-                                       initargs=(None, args.data, "cpu", 1),
+                records, _ = run_sweep(path, "regnetx", settings, trials("regnetx", n, 0),
+                                       LocalEngine(w), initargs=(None, args.data, "cpu", 1),
                                        log=lambda *_: None, check=check_data)
                 walls[n, w] = time.perf_counter() - t0
                 assert len(records) == n

@@ -5,7 +5,7 @@ The names mirror the book's, so ``from d2l import torch as d2l`` ports as
 """
 from .anynet import AnyNet, RegNetX32
 from .blocks import BlockConfigError, ResNeXtBlock, Residual
-from .classifier import Classifier, init_cnn
+from .classifier import Classifier, add_to_class, init_cnn
 from .data import DataError, FashionMNIST
 from .models import get_model, register_model
 from .regnet import RegNetX, RegNetXConfig, generate_regnet
@@ -14,7 +14,7 @@ from .trainer import BOOK, DEFAULT, Recipe, Trainer
 
 __version__ = "0.1.0"
 __all__ = ["AnyNet", "RegNetX32", "RegNetX", "RegNetXConfig", "generate_regnet",
-           "ResNeXtBlock", "Residual", "BlockConfigError", "Classifier", "init_cnn",
+           "ResNeXtBlock", "Residual", "BlockConfigError", "Classifier", "init_cnn", "add_to_class",
            "FashionMNIST", "DataError", "Trainer", "Recipe", "BOOK", "DEFAULT",
            "complexity", "count_params", "check_input_size", "InputSizeError",
            "get_model", "register_model"]

@@ -51,9 +51,8 @@ class AnyNet(Classifier):
     def materialize_and_init(self):
         """Give lazy layers their shapes with one dry pass, then apply ``init_cnn``.
 
-        The book calls ``self.net.apply(d2l.init_cnn)`` while the layers are still lazy,
-        which initialises nothing. A dry pass in eval mode (so batch-norm statistics are
-        untouched) materialises every layer; after it the init really runs.
+        With shapes known at once, parameters and FLOPs can be counted before any data
+        is seen. The dry pass runs in eval mode, so batch-norm statistics are untouched.
         """
         was_training = self.training
         self.eval()

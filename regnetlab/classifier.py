@@ -15,16 +15,25 @@ def init_cnn(module):
     """The book's initialisation: Xavier-uniform weights for every Linear and Conv2d.
 
     d2l tests ``type(module) == nn.Linear``, which is False for a lazy layer that has
-    not seen data yet, so ``net.apply(init_cnn)`` in ``AnyNet.__init__`` silently does
-    nothing in the book. We test ``isinstance`` and only call this once the layers are
-    materialised (``AnyNet`` runs a dry forward pass first).
+    not seen data yet, so the book's ``self.net.apply(d2l.init_cnn)`` in
+    ``AnyNet.__init__`` silently initialises nothing. What it meant is Xavier weights,
+    so a lazy layer gets them the moment its first batch gives it a shape.
     """
     if isinstance(module, (nn.Linear, nn.Conv2d)):
         if isinstance(module.weight, nn.parameter.UninitializedParameter):
-            raise RuntimeError(
-                f"init_cnn on an unmaterialised lazy layer {module!r} would do nothing; "
-                "run a forward pass first")
-        nn.init.xavier_uniform_(module.weight)
+            def init_once(m, args):  # runs after the layer's own shape-inferring pre-hook
+                nn.init.xavier_uniform_(m.weight)
+                handle.remove()
+            handle = module.register_forward_pre_hook(init_once)
+        else:
+            nn.init.xavier_uniform_(module.weight)
+
+
+def add_to_class(Class):
+    """d2l's decorator: register the decorated function as a method of ``Class``."""
+    def wrapper(obj):
+        setattr(Class, obj.__name__, obj)
+    return wrapper
 
 
 class Classifier(nn.Module):

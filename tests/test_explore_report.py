@@ -8,7 +8,8 @@ from regnetlab.cli import main
 from regnetlab.explore import sources
 from regnetlab.explore.report import make_all
 from regnetlab.explore.results import make_header
-from regnetlab.explore.studies import build_model, trials
+from regnetlab.explore.studies import trials
+from regnetlab.explore.study import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {"epochs": 2, "train_images": 4000, "test_images": 2000, "batch_size": 128,
@@ -40,9 +41,15 @@ def test_report_tables_figures_and_verdicts(tmp_path):
     out = make_all(res, tmp_path / "summary", tmp_path / "fig")
     assert len(out) == 3
     any_md = (tmp_path / "summary" / "anynetx.md").read_text()
-    assert "Budget: 50 networks, each trained 2 epochs on the first 4,000" in any_md
+    assert ("Budget: 50 networks sampled with no complexity band, each trained 2 epochs on "
+            "the first 4,000") in any_md
     assert "| A vs E | 10, 10 | 0.00 |" in any_md and "E better" in any_md
     assert "| A vs B | 10, 10 |" in any_md and "no significant difference" in any_md
+    # each comparison says what it could have resolved: here, with 10 networks per space
+    assert "| +20.0 [+19.7, +20.3] | 0.55, 0.4 | E better |" in any_md
+    assert ("With 10 networks per space, a one-sided KS test at the 5% level can only "
+            "detect EDF gaps of D >= 0.55; the paper's 500 networks per space") in any_md
+    assert "This budget cannot resolve an EDF gap smaller than 0.55" in any_md
     reg_md = (tmp_path / "summary" / "regnetx.md").read_text()
     assert "| RegNetX vs AnyNetXA | 10, 10 | 1.00 |" in reg_md and "RegNetX better" in reg_md
     ex_md = (tmp_path / "summary" / "exercises.md").read_text()
@@ -51,12 +58,14 @@ def test_report_tables_figures_and_verdicts(tmp_path):
     for name in ("anynetx_edf.png", "regnetx_edf.png"):
         assert (tmp_path / "fig" / name).stat().st_size > 10_000
     # the generated sentences the docs include instead of typing numbers by hand
-    assert ("**Finding.** 50 networks (n = 10 per space). Of the consecutive spaces and A "
-            "against E, E better than D (D- = 1.00, p = 0.000, n = 10 + 10); E better than A "
+    assert ("**Finding.** 50 networks (n = 10 per space), sampled with no complexity band "
+            "(median MFLOPs: A 2.00, B 2.00, C 2.00, D 2.00, E 2.00). Of the consecutive "
+            "spaces and A against E, E better than D (D- = 1.00, p = 0.000, n = 10 + 10); E better than A "
             "(D- = 1.00, p = 0.000, n = 10 + 10); the other 3 comparisons show no "
             "significant difference.") in any_md
     assert "<!-- --8<-- [start:finding] -->" in any_md
-    assert ("RegNetX's median error is 20.5% (n = 10), against 30.4% for AnyNetXA (n = 10) "
+    assert ("RegNetX's median error is 20.5% (n = 10, with no complexity band), against "
+            "30.4% for AnyNetXA (n = 10) "
             "and 10.5% for AnyNetXE (n = 10); RegNetX better than AnyNetXA (D+ = 1.00") in reg_md
     assert "AnyNetXE better than RegNetX (D- = 1.00" in reg_md
     assert ("DeResNeXt errs 21.0% ± 1.0 (difference +10.0 ± 0.0 pp, beyond noise; its 3 "
@@ -153,12 +162,14 @@ def test_vionet_and_mlp_reports_answer_with_n_and_noise(tmp_path):
     assert "| 1 | VioNet-c |" in vio_md and "+5.0 ± 0.0 | beyond noise" in vio_md
     assert "| 2 | VioNet-d |" in vio_md and "within noise" in vio_md
     assert "Only VioNet-c costs more than the seed-to-seed noise" in vio_md
-    assert "| c | c | 6 |" in vio_md  # sampled group c: +10 pp over ok
+    assert "| c | non-decreasing widths | 6 | 30.5 | +10.0 [+9.5, +10.5] | 1.00 | 0.001 |" in vio_md
     mlp_md = (tmp_path / "summary" / "mlp.md").read_text()
-    assert "Spearman rho = 1.00 between each network's error small and scaled up, n = 10" in mlp_md
+    assert ("Spearman rho = 1.00 (p = 0.0000) and Kendall tau = 1.00 (p = 0.0000) between "
+            "each network's error small and scaled up, n = 10 networks") in mlp_md
     assert "0 of the 10 sampled small MLPs have a lower error" in mlp_md
-    assert ("n = 5 per space; against the unconstrained space none: all better than none "
-            "(D+ = 1.00, p = 0.007, n = 5 + 5).") in mlp_md
+    # exact one-sided KS: 1 of the C(10, 5) = 252 orderings puts all of "all" first
+    assert ("n = 5 per space, sampled with no complexity band; against the unconstrained "
+            "space none: all better than none (D+ = 1.00, p = 0.004, n = 5 + 5).") in mlp_md
     assert "The 95% intervals are ±0.0 to ±4.1 pp wide with 4 seeds" in vio_md
     for name in ("vionet.png", "mlp_edf.png", "mlp_extrapolation.png"):
         assert (tmp_path / "fig" / name).stat().st_size > 10_000

@@ -1,92 +1,132 @@
-"""Every sampled network obeys its design space's constraints and builds."""
+"""Every sampled network obeys its design space's principles, lies in its band, and builds."""
 import random
 
 import pytest
 
 from regnetlab import AnyNet, RegNetX
-from regnetlab.explore.spaces import (ANYNETX_CONSTRAINTS, DEPTHS, GROUP_WIDTHS, STAGES,
-                                      WIDTHS, sample_anynetx, sample_regnetx, sample_vionet)
-from regnetlab.explore.studies import build_model, trials
+from regnetlab.explore.spaces import (ANYNETX_PRINCIPLES, DEPTHS, FLOPS_BAND, GROUP_WIDTHS,
+                                      STAGES, WIDTHS, Band, SamplingError, anynet_flops,
+                                      parse_band, sample_anynetx, sample_regnetx,
+                                      sample_vionet)
+from regnetlab.explore.studies import STUDIES, trials
+from regnetlab.explore.study import build_model
 from regnetlab.regnet import RegNetXConfig
+from regnetlab.summary import complexity
 
-MANY = 400
+MANY = 200
 
 
-def constraint_report(arch):
-    """Which of the four AnyNetX constraints ``arch`` satisfies (written independently)."""
+def principle_report(arch):
+    """Which of the four principles ``arch`` obeys (written independently of principles.py)."""
     d = [s[0] for s in arch]
     w = [s[1] for s in arch]
     g = [s[2] for s in arch]
     k = [s[3] for s in arch]
-    return {"shared_bot_mul": min(k) == max(k), "shared_groups": min(g) == max(g),
-            "increasing_widths": w == sorted(w), "increasing_depths": d == sorted(d)}
+    return {"b": min(k) == max(k), "g": min(g) == max(g), "c": w == sorted(w),
+            "d": d == sorted(d)}
 
 
-@pytest.mark.parametrize("space", list(ANYNETX_CONSTRAINTS))
-def test_anynetx_samples_obey_their_space(space):
+@pytest.mark.parametrize("space", list(ANYNETX_PRINCIPLES))
+def test_anynetx_samples_obey_their_space_and_band(space):
     rng = random.Random(f"test/{space}")
     seen_violations = set()
     for _ in range(MANY):
-        cfg = sample_anynetx(rng, space)
+        cfg = sample_anynetx(rng, space, FLOPS_BAND)
         arch = cfg["arch"]
         assert len(arch) == STAGES
-        report = constraint_report(arch)
-        for c in ANYNETX_CONSTRAINTS[space]:
+        report = principle_report(arch)
+        for c in ANYNETX_PRINCIPLES[space]:
             assert report[c], f"space {space}: {arch} breaks {c}"
         seen_violations |= {c for c, ok in report.items() if not ok}
         for d, w, gw, k in arch:
             assert d in DEPTHS and w in WIDTHS and gw in GROUP_WIDTHS
             b = int(round(w * k))
             assert b % gw == 0, f"group width {gw} does not divide bottleneck {b}"
-    # the constraints a space does NOT impose must really be free in it
-    free = {"shared_bot_mul", "shared_groups", "increasing_widths",
-            "increasing_depths"} - set(ANYNETX_CONSTRAINTS[space])
-    assert free <= seen_violations
+        assert 540_000 <= anynet_flops(arch, cfg["stem_channels"]) <= 600_000
+    # the principles a space does NOT impose must really be free in it
+    assert set("bgcd") - set(ANYNETX_PRINCIPLES[space]) <= seen_violations
+
+
+def test_the_spaces_without_a_band_differ_in_size_and_the_band_removes_it():
+    """Why the band: unconstrained draws of E are smaller than A's; banded ones are not."""
+    import statistics
+
+    def median_flops(space, band):
+        rng = random.Random(f"size/{space}")
+        return statistics.median(anynet_flops(sample_anynetx(rng, space, band)["arch"], 16)
+                                 for _ in range(300))
+
+    assert median_flops("E", None) < 0.75 * median_flops("A", None)
+    assert median_flops("E", FLOPS_BAND) == pytest.approx(median_flops("A", FLOPS_BAND),
+                                                          rel=0.05)
+
+
+def test_counted_flops_are_what_torch_counts():
+    import torch
+    rng = random.Random("flops")
+    for space in ANYNETX_PRINCIPLES:
+        cfg = sample_anynetx(rng, space)
+        arch = tuple(tuple(s) for s in cfg["arch"])
+        torch.manual_seed(0)
+        assert anynet_flops(arch, 16) == complexity(AnyNet(arch, 16)).flops, arch
+    cfg = sample_regnetx(rng, FLOPS_BAND)
+    model = RegNetX(cfg["depth"], cfg["w_0"], cfg["w_a"], cfg["w_m"], cfg["group_width"],
+                    stem_channels=cfg["stem_channels"])
+    assert complexity(model).flops in FLOPS_BAND
 
 
 def test_anynetx_samples_build():
     import torch
-    for space in ANYNETX_CONSTRAINTS:
+    for space in ANYNETX_PRINCIPLES:
         rng = random.Random(space)
-        for _ in range(2):
-            cfg = sample_anynetx(rng, space)
-            torch.manual_seed(0)
-            model = AnyNet([tuple(s) for s in cfg["arch"]], cfg["stem_channels"])
-            model.eval()
-            with torch.no_grad():
-                logits = model(torch.randn(3, 1, 28, 28))
-            assert logits.shape == (3, 10), f"space {space}: {cfg['arch']}"
-            assert torch.isfinite(logits).all(), f"space {space}: {cfg['arch']}"
+        cfg = sample_anynetx(rng, space, FLOPS_BAND)
+        torch.manual_seed(0)
+        model = AnyNet([tuple(s) for s in cfg["arch"]], cfg["stem_channels"])
+        model.eval()
+        with torch.no_grad():
+            logits = model(torch.randn(3, 1, 28, 28))
+        assert logits.shape == (3, 10) and torch.isfinite(logits).all(), cfg["arch"]
 
 
-def test_regnetx_samples_are_generated_and_small():
+def test_regnetx_samples_are_generated_small_and_in_band():
     rng = random.Random("test/regnetx")
     stages = set()
-    for i in range(MANY):
-        cfg = sample_regnetx(rng)
+    for _ in range(MANY):
+        cfg = sample_regnetx(rng, FLOPS_BAND)
         widths, depths, gws = RegNetXConfig(cfg["depth"], cfg["w_0"], cfg["w_a"], cfg["w_m"],
                                             cfg["group_width"]).stages()
         assert [[d, w, g, 1.0] for w, d, g in zip(widths, depths, gws)] == cfg["arch"]
         assert len(widths) <= STAGES and max(widths) <= max(WIDTHS)
         assert sum(depths) == cfg["depth"]
         assert widths == tuple(sorted(widths))  # RegNet widths never decrease
+        assert anynet_flops(cfg["arch"], cfg["stem_channels"]) in FLOPS_BAND
         stages.add(len(widths))
-        if i < 2:
-            RegNetX(cfg["depth"], cfg["w_0"], cfg["w_a"], cfg["w_m"], cfg["group_width"],
-                    stem_channels=cfg["stem_channels"])
     assert stages >= {2, 3}
 
 
 @pytest.mark.parametrize("violate", ["ok", "d", "c", "g", "b"])
 def test_vionet_samples_break_exactly_one_principle(violate):
+    band = STUDIES["vionet"].band
     rng = random.Random(f"test/vionet/{violate}")
-    for _ in range(MANY):
-        kw = sample_vionet(rng, violate)
-        (d1, d2), (c1, c2) = kw["depths"], kw["channels"]
-        (g1, g2), (k1, k2) = kw["groups"], kw["bot_mul"]
-        broken = {key for key, bad in (("d", d1 > d2), ("c", c1 > c2), ("g", g1 != g2),
-                                       ("b", k1 != k2)) if bad}
+    for _ in range(MANY // 2):
+        kw = sample_vionet(rng, violate, band)
+        arch = list(zip(kw["depths"], kw["channels"], kw["groups"], kw["bot_mul"]))
+        broken = {k for k, ok in principle_report(arch).items() if not ok}
         assert broken == (set() if violate == "ok" else {violate}), kw
+        assert anynet_flops(arch, kw["stem_channels"]) in band
+
+
+def test_an_impossible_band_is_a_clear_error():
+    with pytest.raises(SamplingError, match="AnyNetX E: no valid network"):
+        sample_anynetx(random.Random(0), "E", Band("flops", 1, 2))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0.6", "expected LOW,HIGH in MFLOPs"), ("a,b", "expected LOW,HIGH in MFLOPs"),
+    ("0.6,0.5", "expected 0 <= low < high")])
+def test_bad_bands_are_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_band(text, "flops")
 
 
 def test_trials_are_reproducible_and_extend():
@@ -95,6 +135,24 @@ def test_trials_are_reproducible_and_extend():
     assert {t.key: t for t in a}.items() <= {t.key: t for t in b}.items()
     assert len({t.key for t in b}) == len(b) == 25
     assert trials("regnetx", 3, 0, seed=1) != trials("regnetx", 3, 0, seed=0)
+    assert [t.seed for t in trials("regnetx", 3, 0, seed=7)] == [7, 8, 9]
+
+
+def test_band_none_samples_as_before_bands_and_says_so():
+    from types import SimpleNamespace
+
+    from regnetlab.explore.report import command
+    study = STUDIES["anynetx"]
+    assert "band" not in study.settings(SimpleNamespace(source="s", band="none"))
+    free = trials("anynetx", 30, 0, band="none", spaces=["A"])
+    assert any(anynet_flops(t.config["arch"], 16) not in FLOPS_BAND for t in free)
+    settings = {"epochs": 2, "train_images": 9, "test_images": 9, "batch_size": 9, "lr": 0.1,
+                "seed": 0}
+    recs = [{"key": "A/000", "group": "A"}]
+    assert "--n 1 --spaces A --band none --epochs 2" in command(study, settings, recs)
+    banded = {**settings, "band": {"measure": "flops", "low": 1e6, "high": 2e6, "size": 28}}
+    assert "--band 1,2 --epochs 2" in command(study, banded, recs)
+    assert "--band" not in command(study, {**settings, "band": FLOPS_BAND.as_dict()}, recs)
 
 
 def test_build_model_from_a_trial():
@@ -106,3 +164,24 @@ def test_build_model_from_a_trial():
 def test_unknown_space_is_refused():
     with pytest.raises(ValueError, match="expected some of A,B,C,D,E"):
         trials("anynetx", 1, 0, spaces=["F"])
+
+
+def test_a_new_study_module_is_found_without_a_list(tmp_path, monkeypatch):
+    """A design space is one file in regnetlab/explore/studies: nothing else to edit."""
+    import sys
+
+    import regnetlab.explore.studies as pkg
+    (tmp_path / "tiny.py").write_text(
+        "from regnetlab.explore.study import Study, Trial\n"
+        "class Tiny(Study):\n"
+        "    name, summary, default_n = 'tiny', 'one fixed model', 1\n"
+        "    def trials(self, n, seeds, settings, source=None, args=None):\n"
+        "        return [Trial('m/0', 'm', 'model', {'model': 'RegNetX32'}, 0)]\n"
+        "    def report(self, settings, records, context):\n"
+        "        return ['# tiny']\n"
+        "STUDY = Tiny()\n")
+    monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "regnetlab.explore.studies.tiny", raising=False)
+    found = pkg._discover()
+    assert list(found)[-1] == "tiny" and {"anynetx", "regnetx"} <= set(found)
+    assert found["tiny"].trials(1, 0, {})[0].key == "m/0"

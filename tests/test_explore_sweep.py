@@ -5,8 +5,9 @@ import time
 import pytest
 
 from regnetlab.cli import main
+from regnetlab.engines import LocalEngine
 from regnetlab.explore.results import ResultsFileError, ResultsWriter, make_header, read_results
-from regnetlab.explore.studies import Trial
+from regnetlab.explore.study import Trial
 from regnetlab.explore.sweep import run_sweep
 
 SETTINGS = {"epochs": 1, "train_images": 10, "test_images": 10, "batch_size": 4, "lr": 0.1,
@@ -15,10 +16,6 @@ SETTINGS = {"epochs": 1, "train_images": 10, "test_images": 10, "batch_size": 4,
 
 def fake_trials(n=6):
     return [Trial(f"X/{i:03d}", "X", "anynet", {"i": i}, i) for i in range(n)]
-
-
-def fake_init(settings):
-    pass
 
 
 def fake_record(key, i=0):
@@ -71,8 +68,8 @@ class Interrupt:
 
 
 def sweep(path, runner, n=6, workers=1, settings=SETTINGS):
-    return run_sweep(path, "anynetx", settings, fake_trials(n), workers, runner=runner,
-                     init=fake_init, log=lambda *_: None)
+    return run_sweep(path, "anynetx", settings, fake_trials(n), LocalEngine(workers),
+                     runner=runner, log=lambda *_: None)
 
 
 def test_resume_after_interrupt_trains_only_the_rest(tmp_path):
@@ -166,6 +163,30 @@ def test_cli_refuses_sizes_below_one_before_any_file(tmp_path, capsys, flag, val
     assert not (tmp_path / "r.jsonl").exists()
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["exercises", "--band", "1,2"], "the exercises study samples no networks"),
+    (["anynetx", "--band", "0.6"], "--band '0.6': expected LOW,HIGH in MFLOPs"),
+    (["mlp", "--band", "2,1"], "band 2000..1000: expected 0 <= low < high"),
+])
+def test_cli_refuses_a_bad_band_in_one_line(tmp_path, capsys, argv, message):
+    out = tmp_path / "r.jsonl"
+    assert main(["explore", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()
+
+
+def test_resuming_with_another_band_is_refused(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    with ResultsWriter(out, "regnetx", {**SETTINGS, "epochs": 2, "train_images": 4000,
+                                        "test_images": 2000, "batch_size": 128, "band": {
+                                            "measure": "flops", "low": 1, "high": 2,
+                                            "size": 28}}):
+        pass
+    assert main(["explore", "regnetx", "--n", "1", "--out", str(out)]) == 2
+    assert "band: file" in capsys.readouterr().err
+
+
 def test_cli_refuses_a_bad_learning_rate(tmp_path, capsys):
     assert main(["explore", "regnetx", "--out", str(tmp_path / "r.jsonl"), "--lr", "-1"]) == 2
     assert "--lr -1" in capsys.readouterr().err
@@ -216,6 +237,10 @@ def test_tiny_real_sweep_then_resume(tmp_path, data_root, capsys):
     assert main(argv) == 0
     header, recs = read_results(path)
     assert header["settings"]["train_images"] == 300 and len(recs) == 4
+    # the complexity band is part of the budget: stated in the header, obeyed by every record
+    assert header["settings"]["band"] == {"measure": "flops", "low": 540000, "high": 600000,
+                                          "size": 28}
+    assert all(540000 <= r["flops"] <= 600000 for r in recs)
     for r in recs:
         assert 0.0 <= r["test_error"] <= 1.0 and r["params"] > 0 and r["flops"] > 0
         assert r["num_train"] == 300 and r["num_test"] == 200 and r["device"] == "cpu"

@@ -90,16 +90,69 @@ def test_bad_epochs_and_devices_are_refused():
             Trainer(1, device="cuda")
 
 
-@pytest.mark.slow
-def test_books_code_runs_with_the_import_changed(data_root, capsys):
-    """d2l 8.8's training cell, on 2,000 images so that it takes seconds."""
-    d2l.RegNetX32().layer_summary((1, 1, 96, 96))
-    assert "Sequential output shape:\t torch.Size([1, 80, 12, 12])" in capsys.readouterr().out
-    model = d2l.RegNetX32(lr=0.05)
-    trainer = d2l.Trainer(max_epochs=1, num_gpus=1, progress=False)
-    data = d2l.FashionMNIST(batch_size=128, resize=(28, 28), limit_train=2000, limit_test=500)
-    res = trainer.fit(model, data)
-    assert math.isfinite(res.train_loss) and res.test_acc > 0.3
+class CountingLoss(Tiny):
+    """Overrides the book's hook ``loss``: the trainer must train with it."""
+    def __init__(self, lr=0.1):
+        super().__init__(lr)
+        self.calls = 0
+
+    def loss(self, Y_hat, Y, averaged=True):
+        self.calls += self.training  # validation_step calls it too, in eval mode
+        return super().loss(Y_hat, Y) + 100.0  # a constant: same gradients, visible value
+
+
+def test_a_models_own_loss_is_the_one_trained_and_reported():
+    torch.manual_seed(0)
+    model = CountingLoss(lr=0.5)
+    res = Trainer(2, progress=False).fit(model, Toy())
+    assert model.calls == 2 * 4  # 64 images, batches of 16, 2 epochs
+    assert all(h["train_loss"] > 100 for h in res.history)
+    assert res.test_acc > 0.5
+
+
+def test_a_models_own_training_step_and_optimizer_are_used():
+    class Own(Tiny):
+        steps = 0
+
+        def training_step(self, batch):
+            Own.steps += 1
+            return super().training_step(batch)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=self.lr)
+
+    trainer = Trainer(1, progress=False)
+    res = trainer.fit(Own(lr=0.01), Toy())
+    assert Own.steps == 4 and isinstance(trainer.optim, torch.optim.Adam)
+    assert math.isfinite(res.train_acc)
+
+
+def test_num_gpus_means_what_it_means_in_d2l():
+    assert Trainer(10).device == torch.device("cpu")  # the book: no num_gpus, no GPU
+    assert Trainer(10, num_gpus=0).device == torch.device("cpu")
+    gpu = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    assert Trainer(10, num_gpus=1).device == gpu
+    assert Trainer(10, num_gpus=1, device="cpu").device == torch.device("cpu")  # device wins
+    with pytest.raises(ValueError, match="num_gpus=-1: expected a whole number >= 0"):
+        Trainer(1, num_gpus=-1)
+
+
+def test_a_piped_train_prints_one_line_per_epoch(data_root, tmp_path):
+    """`regnetlab train ... | cat`: no progress-bar redraws in a log, one line an epoch."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REGNETLAB_DATA": str(data_root), "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "regnetlab", "train", "RegNetX32", "--epochs", "2",
+         "--limit-train", "64", "--limit-test", "32", "--batch-size", "32"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[:-1]] == [["epoch", "1"], ["epoch", "2"]]
+    assert lines[-1].startswith("RegNetX32: test accuracy")
+    assert "\r" not in run.stdout + run.stderr
 
 
 def test_too_few_images_for_one_batch_is_refused():

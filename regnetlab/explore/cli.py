@@ -2,12 +2,14 @@
 
 ``regnetlab explore anynetx`` trains N networks from each AnyNetX space A..E and prints
 their errors' EDF summary and the dominance statistics; ``regnetlab explore report``
-re-makes every table and figure from recorded results files.
+re-makes every table and figure from recorded results files. The studies are the
+modules of :mod:`regnetlab.explore.studies`.
 """
 import os
 from pathlib import Path
 
 from ..cli import positive_int
+from ..engines import ENGINES
 from .studies import STUDIES
 
 DEFAULTS = {"epochs": 2, "train_images": 4000, "test_images": 2000, "batch_size": 128,
@@ -31,11 +33,23 @@ def add_arguments(p):
     p.add_argument("--batch-size", type=positive_int, default=DEFAULTS["batch_size"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
     p.add_argument("--seed", type=int, default=0, help="draws networks and seeds training")
-    p.add_argument("--spaces", default=None, help="anynetx only: e.g. A,E (default A..E)")
-    p.add_argument("--scale", type=positive_int, default=4,
-                   help="mlp only: width factor of the large networks (default 4)")
+    p.add_argument("--band", default=None, metavar="LOW,HIGH",
+                   help="sample only networks in this complexity band: MFLOPs per 28x28 "
+                   "image (anynetx, regnetx, vionet) or thousands of parameters (mlp), or "
+                   "none; default: the study's ("
+                   + ", ".join(f"{k} {v.band.describe()}" for k, v in STUDIES.items()
+                               if v.band) + ")")
+    for study in STUDIES.values():
+        study.add_arguments(p)
     p.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1),
-                   help="worker processes, one network each (default: min(2, CPUs))")
+                   help="worker processes, one network each (default: min(2, CPUs)); with "
+                   "--engine ray and no --address, the CPUs of the Ray instance started here")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local: a process pool here (default); ray: each network a Ray task "
+                   "(pip install 'regnetlab[ray]')")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="--engine ray: join this Ray cluster (e.g. auto, ray://HOST:10001) "
+                   "instead of starting one here; its workers need regnetlab and the data")
     p.add_argument("--threads", type=positive_int, default=1, help="torch threads per worker")
     p.add_argument("--out", default=None, metavar="PATH",
                    help="results file (default results/STUDY.jsonl); rerun to resume")
@@ -55,42 +69,54 @@ def settings_of(args, study):
     """
     if not args.lr > 0:
         raise ValueError(f"--lr {args.lr}: expected a positive learning rate")
+    if args.band and study.band is None:
+        raise ValueError(f"--band: the {study.name} study samples no networks, so it has "
+                         "no complexity band; leave --band out")
     s = {"epochs": args.epochs, "train_images": args.train_images,
          "test_images": args.test_images, "batch_size": args.batch_size, "lr": args.lr,
          "recipe": "regnetlab", "seed": args.seed}
-    if STUDIES[study].uses_source:
-        s["source"] = Path(args.source).name
-    if study == "mlp":
-        s["scale"] = args.scale
-    return s
+    return {**s, **study.settings(args)}
+
+
+def make_engine(args, initargs, settings):
+    from .. import engines
+    from .sweep import init_worker
+
+    if args.engine == "ray":
+        if args.address is not None:
+            return engines.RayEngine(args.address)
+        return engines.RayEngine(num_cpus=args.workers)
+    if args.address is not None:
+        raise ValueError(f"--address {args.address}: only used with --engine ray")
+    return engines.LocalEngine(args.workers, init_worker, (settings, *initargs))
 
 
 def run(args):
     from . import report
-    from .studies import trials
     from .sweep import check_data, run_sweep
 
     if args.study == "report":
         for line in report.make_all(args.results, args.summary, args.figures):
             print(line)
         return 0
-    spec = STUDIES[args.study]
-    n = spec.default_n if args.n is None else args.n
-    seeds = spec.default_seeds if args.seeds is None else args.seeds
-    settings = settings_of(args, args.study)
-    spaces = args.spaces.split(",") if args.spaces else None
-    todo = trials(args.study, n, seeds, args.seed, args.source, args.scale, spaces)
+    study = STUDIES[args.study]
+    n = study.default_n if args.n is None else args.n
+    seeds = study.default_seeds if args.seeds is None else args.seeds
+    settings = settings_of(args, study)
+    todo = study.trials(n, seeds, settings, args.source, args)
     out = args.out or os.path.join("results", f"{args.study}.jsonl")
+    # absolute, so that a worker started elsewhere (a Ray worker) finds the same folders
+    initargs = (str(Path(args.source).resolve()), args.data and str(Path(args.data).resolve()),
+                args.device, args.threads)
+    engine = make_engine(args, initargs, settings)
     try:
-        records, seconds = run_sweep(out, args.study, settings, todo, args.workers,
-                                     initargs=(args.source, args.data, args.device,
-                                               args.threads), check=check_data)
+        records, seconds = run_sweep(out, args.study, settings, todo, engine,
+                                     initargs=initargs, check=check_data)
     except KeyboardInterrupt:
         print(f"{args.study}: stopped; every finished network is in {out}. Run the same "
               "command again to resume.")
         raise
     print(f"{args.study}: {len(records)} networks in {out} (this run: {seconds:.0f} s wall)")
-    extra = {"principles": report.principles(settings)} if args.study == "vionet" else {}
-    for line in report.study_lines(args.study, settings, records, **extra):
+    for line in report.study_lines(study, settings, records):
         print(line)
     return 0

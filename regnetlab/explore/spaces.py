@@ -15,9 +15,17 @@ widths 8..64, so that one trains in seconds. As in d2l, ``bot_mul`` k is the inv
 the paper's ratio (bottleneck = w * k) and ``groups`` is the group *width*.
 
 Every sampler draws uniformly from its constrained space by rejection, as the paper does:
-draw from the free space, keep the draw only if it obeys the constraints and builds.
+draw from the free space, keep the draw only if it obeys the constraints (the principles
+of :mod:`regnetlab.principles`), builds, and lies in the complexity band. The band is
+what makes spaces comparable: the paper compares networks of 360-400 MF (a 0.9-1.0
+ratio), because a constraint that merely shrinks networks would otherwise look like a
+worse space. pycls does the same (``SETUP.CONSTRAINTS.CX``, checked by rejection).
 Samplers take a ``random.Random`` so that network i of a space is the same on every run.
 """
+from dataclasses import dataclass
+
+from ..blocks import conv_groups
+from ..principles import PRINCIPLES, Design, holds, violated
 from ..regnet import RegNetXConfig
 
 STAGES = 3
@@ -26,20 +34,76 @@ WIDTHS = (8, 16, 24, 32, 40, 48, 56, 64)
 BOT_MULS = (1.0, 0.5, 0.25)
 GROUP_WIDTHS = (1, 2, 4, 8, 16)
 STEM_CHANNELS = 16
-MAX_TRIES = 10_000
+MAX_TRIES = 100_000  # a narrow band keeps ~1 in 200 draws of E
 
-# Each space adds one constraint to the previous one (the paper's A -> E).
-ANYNETX_CONSTRAINTS = {
+# Each space adds one principle to the previous one (the paper's A -> E).
+ANYNETX_PRINCIPLES = {
     "A": (),
-    "B": ("shared_bot_mul",),
-    "C": ("shared_bot_mul", "shared_groups"),
-    "D": ("shared_bot_mul", "shared_groups", "increasing_widths"),
-    "E": ("shared_bot_mul", "shared_groups", "increasing_widths", "increasing_depths"),
+    "B": ("b",),
+    "C": ("b", "g"),
+    "D": ("b", "g", "c"),
+    "E": ("b", "g", "c", "d"),
 }
 
 
 class SamplingError(RuntimeError):
     """No valid network was found; the space's constraints leave (almost) nothing."""
+
+
+@dataclass(frozen=True)
+class Band:
+    """A complexity band: ``low <= measure <= high`` for one image of ``size`` x ``size``.
+
+    ``measure`` is ``"flops"`` (torch's count: a multiply-add is 2 FLOPs, so the paper's
+    400 MF is 800 MFLOPs here) or ``"params"``.
+    """
+    measure: str
+    low: float
+    high: float
+    size: int = 28
+
+    def __post_init__(self):
+        if self.measure not in ("flops", "params"):
+            raise ValueError(f"band measure {self.measure!r}: expected flops or params")
+        if not 0 <= self.low < self.high:
+            raise ValueError(f"band {self.low:g}..{self.high:g}: expected 0 <= low < high")
+
+    def __contains__(self, value):
+        return self.low <= value <= self.high
+
+    def as_dict(self):
+        return {"measure": self.measure, "low": self.low, "high": self.high, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(d["measure"], d["low"], d["high"], d.get("size", 28))
+
+    def describe(self):
+        """'0.54-0.60 MFLOPs at 28x28' or '100k-150k parameters'."""
+        if self.measure == "flops":
+            return (f"{self.low / 1e6:.2f}-{self.high / 1e6:.2f} MFLOPs per "
+                    f"{self.size}x{self.size} image")
+        return f"{self.low / 1e3:.0f}k-{self.high / 1e3:.0f}k parameters"
+
+
+def parse_band(text, measure):
+    """``--band 0.54,0.6`` (MFLOPs) or ``--band 100,150`` (thousands of parameters);
+    ``--band none`` samples without a band (None)."""
+    if text.strip().lower() == "none":
+        return None
+    scale = 1e6 if measure == "flops" else 1e3
+    try:
+        low, high = (float(x) * scale for x in text.split(","))
+    except ValueError:
+        unit = "MFLOPs" if measure == "flops" else "thousand parameters"
+        raise ValueError(f"--band {text!r}: expected LOW,HIGH in {unit}, e.g. "
+                         f"{'0.54,0.6' if measure == 'flops' else '100,150'}, or none") from None
+    return Band(measure, round(low), round(high))
+
+
+# AnyNetX and RegNetX share one band, so their EDFs compare like for like: 0.54-0.60
+# MFLOPs has the paper's 0.9-1.0 ratio, and each space keeps 4-10% of its free draws.
+FLOPS_BAND = Band("flops", 540_000, 600_000)
 
 
 def block_ok(width, groups, bot_mul):
@@ -48,20 +112,26 @@ def block_ok(width, groups, bot_mul):
     return b >= 1 and groups <= b and b % groups == 0
 
 
-def obeys(arch, constraints):
-    """True when ``arch`` ((d, w, g, k), ...) satisfies every named constraint."""
-    depths, widths, groups, bot_muls = zip(*arch)
-    checks = {
-        "shared_bot_mul": len(set(bot_muls)) == 1,
-        "shared_groups": len(set(groups)) == 1,
-        "increasing_widths": all(a <= b for a, b in zip(widths, widths[1:])),
-        "increasing_depths": all(a <= b for a, b in zip(depths, depths[1:])),
-    }
-    unknown = set(constraints) - set(checks)
-    if unknown:
-        raise ValueError(f"unknown constraints {sorted(unknown)}; expected some of "
-                         f"{sorted(checks)}")
-    return all(checks[c] for c in constraints)
+def anynet_flops(arch, stem_channels, size=28, in_channels=1, num_classes=10):
+    """FLOPs of ``AnyNet(arch, stem_channels)`` on one image, as ``summary.complexity``
+    counts them (convs and the head; 2 per multiply-add), without building the network:
+    rejection sampling tries hundreds of draws per accepted network."""
+    h = (size - 1) // 2 + 1  # 3x3 conv, stride 2, padding 1
+    flops, c_in = 2 * stem_channels * h * h * in_channels * 9, stem_channels
+    for depth, c, g, k in arch:
+        for i in range(depth):
+            n_groups, b = conv_groups(c, g, k)
+            out = (h - 1) // 2 + 1 if i == 0 else h
+            flops += (2 * b * h * h * c_in + 2 * b * out * out * (b // n_groups) * 9
+                      + 2 * c * out * out * b)
+            if i == 0:  # the 1x1 stride-2 shortcut
+                flops += 2 * c * out * out * c_in
+            h, c_in = out, c
+    return flops + 2 * c_in * num_classes
+
+
+def in_band(band, arch, stem_channels):
+    return band is None or anynet_flops(arch, stem_channels, band.size) in band
 
 
 def _reject(rng, draw, accept, what):
@@ -72,22 +142,27 @@ def _reject(rng, draw, accept, what):
     raise SamplingError(f"{what}: no valid network in {MAX_TRIES} draws")
 
 
-def sample_anynetx(rng, space):
+def sample_anynetx(rng, space, band=None):
     """One network of AnyNetX space ``space`` ("A".."E") as ``{"arch", "stem_channels"}``."""
-    if space not in ANYNETX_CONSTRAINTS:
+    if space not in ANYNETX_PRINCIPLES:
         raise ValueError(f"AnyNetX space {space!r}: expected one of "
-                         f"{', '.join(ANYNETX_CONSTRAINTS)}")
-    constraints = ANYNETX_CONSTRAINTS[space]
+                         f"{', '.join(ANYNETX_PRINCIPLES)}")
+    keys = ANYNETX_PRINCIPLES[space]
 
     def draw(r):
+        # a shared value drawn once is uniform over the tuples that share it, and far
+        # cheaper than waiting for equal draws
         shared_k, shared_g = r.choice(BOT_MULS), r.choice(GROUP_WIDTHS)
         return tuple((r.choice(DEPTHS), r.choice(WIDTHS),
-                      shared_g if "shared_groups" in constraints else r.choice(GROUP_WIDTHS),
-                      shared_k if "shared_bot_mul" in constraints else r.choice(BOT_MULS))
+                      shared_g if "g" in keys else r.choice(GROUP_WIDTHS),
+                      shared_k if "b" in keys else r.choice(BOT_MULS))
                      for _ in range(STAGES))
 
     def accept(arch):
-        return all(block_ok(w, g, k) for _, w, g, k in arch) and obeys(arch, constraints)
+        design = Design.from_arch(arch)
+        return (all(holds(k, design) for k in keys)
+                and all(block_ok(w, g, k) for _, w, g, k in arch)
+                and in_band(band, arch, STEM_CHANNELS))
 
     arch = _reject(rng, draw, accept, f"AnyNetX {space}")
     return {"arch": [list(s) for s in arch], "stem_channels": STEM_CHANNELS}
@@ -101,7 +176,7 @@ REGNET_WA = (2.0, 24.0)
 REGNET_WM = (1.5, 3.0)
 
 
-def sample_regnetx(rng):
+def sample_regnetx(rng, band=None):
     """One RegNetX: the five numbers plus the stages they generate."""
     def draw(r):
         return RegNetXConfig(depth=r.choice(REGNET_DEPTHS), w_0=r.choice(REGNET_W0),
@@ -110,8 +185,10 @@ def sample_regnetx(rng):
                              group_width=r.choice(GROUP_WIDTHS))
 
     def accept(cfg):
-        widths, _, _ = cfg.stages()
-        return len(widths) <= STAGES and max(widths) <= max(WIDTHS)
+        widths, depths, gws = cfg.stages()
+        return (len(widths) <= STAGES and max(widths) <= max(WIDTHS)
+                and in_band(band, tuple(zip(depths, widths, gws, (1.0,) * len(widths))),
+                            STEM_CHANNELS))
 
     cfg = _reject(rng, draw, accept, "RegNetX")
     widths, depths, gws = cfg.stages()
@@ -126,10 +203,11 @@ VIONET_DEPTHS = (1, 2, 3, 4, 5)
 VIONET_CHANNELS = (16, 32, 48, 64, 80)
 VIONET_GROUPS = (4, 8, 16)
 VIONET_BOT_MULS = (0.5, 1.0)
-VIONET_GROUPS_KEYS = ("ok", "d", "c", "g", "b")
+VIONET_GROUPS_KEYS = ("ok", *PRINCIPLES)
+VIONET_STEM = 32
 
 
-def sample_vionet(rng, violate="ok"):
+def sample_vionet(rng, violate="ok", band=None):
     """Keyword arguments of ``VioNet`` that break exactly principle ``violate`` (or none)."""
     if violate not in VIONET_GROUPS_KEYS:
         raise ValueError(f"violate={violate!r}: expected one of {VIONET_GROUPS_KEYS}")
@@ -141,12 +219,10 @@ def sample_vionet(rng, violate="ok"):
                 "bot_mul": [r.choice(VIONET_BOT_MULS) for _ in range(2)]}
 
     def accept(kw):
-        (d1, d2), (c1, c2) = kw["depths"], kw["channels"]
-        (g1, g2), (k1, k2) = kw["groups"], kw["bot_mul"]
-        broken = {"d": d1 > d2, "c": c1 > c2, "g": g1 != g2, "b": k1 != k2}
-        wanted = {key: key == violate for key in broken}
-        return broken == wanted and all(block_ok(c, g, k) for c, g, k in
-                                        zip(kw["channels"], kw["groups"], kw["bot_mul"]))
+        arch = tuple(zip(kw["depths"], kw["channels"], kw["groups"], kw["bot_mul"]))
+        return (violated(Design.from_arch(arch)) == ({violate} - {"ok"})
+                and all(block_ok(c, g, k) for _, c, g, k in arch)
+                and in_band(band, arch, VIONET_STEM))
 
     kw = _reject(rng, draw, accept, f"VioNet violating {violate!r}")
-    return {"stem_channels": 32, **kw}
+    return {"stem_channels": VIONET_STEM, **kw}

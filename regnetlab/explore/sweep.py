@@ -1,20 +1,24 @@
-"""Run a study's trials in worker processes on one machine, appending each result at once.
+"""Run a study's trials on an engine, appending each result to the results file at once.
 
-Trials are independent, so the sweep is a plain process pool: every worker loads the
-(small) training set once, uses one thread (``torch.set_num_threads``), and trains one
-network at a time; the parent alone writes the results file, one line per finished
-network. Ctrl-C (or a killed job) loses only the networks in flight; rerunning the same
-command skips every network already in the file.
+Trials are independent, so any engine of :mod:`regnetlab.engines` runs them: a process
+pool here (the default) or Ray tasks. Every worker loads the (small) training set once,
+uses one thread (``torch.set_num_threads``), and trains one network at a time; this
+process alone writes the results file, one line per finished network. Ctrl-C (or a
+killed job) loses only the networks in flight; rerunning the same command skips every
+network already in the file. A network's draw and its training seed depend on its key
+only, so the engine does not change what is recorded.
 """
-import multiprocessing as mp
+import contextlib
+import functools
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 
+from ..engines import LocalEngine
 from .results import ResultsWriter
-from .studies import build_model
+from .study import build_model
 
 _WORKER = {}
+TRAIN_ARGS = ("source", "data_root", "device", "threads")  # after ``settings``, in order
 
 
 def init_worker(settings, source=None, data_root=None, device=None, threads=1):
@@ -82,17 +86,21 @@ def train_trial(trial):
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def run_sweep(path, study, settings, trials, workers=1, initargs=(), runner=train_trial,
-              init=init_worker, log=print, check=None):
-    """Train every trial not yet in ``path``; returns ``(records, seconds)``.
+def run_sweep(path, study, settings, trials, engine=None, runner=None, initargs=(),
+              log=print, check=None):
+    """Train every trial not yet in ``path`` on ``engine``; returns ``(records, seconds)``.
 
-    ``init(settings, *initargs)`` prepares each worker (or this process when
-    ``workers == 1``); ``runner(trial)`` returns the record to append. ``check(settings,
-    *initargs)``, if given (e.g. :func:`check_data`), runs once here before any training;
-    if it fails, a results file this call created holds no network and is removed again.
+    ``engine`` is a :mod:`regnetlab.engines` engine (default: one local process).
+    ``runner(trial)`` returns the record to append; it must be picklable for a process
+    pool or Ray, and defaults to :func:`train_one` with ``settings`` and ``initargs``
+    (source, data folder, device, threads). ``check(settings, *initargs)``, if given
+    (e.g. :func:`check_data`), runs once here before any training; if it fails, a
+    results file this call created holds no network and is removed again. A job that
+    raises stops the sweep with its own error; the networks already finished stay.
     """
-    if workers < 1:
-        raise ValueError(f"--workers {workers}: expected at least 1")
+    engine = engine or LocalEngine(1)
+    runner = runner or functools.partial(train_one, settings=settings,
+                                         **dict(zip(TRAIN_ARGS, initargs)))
     keys = [t.key for t in trials]
     if len(set(keys)) != len(keys):
         raise ValueError(f"{study}: trial keys are not unique")
@@ -107,42 +115,17 @@ def run_sweep(path, study, settings, trials, workers=1, initargs=(), runner=trai
                     writer.path.unlink(missing_ok=True)
                 raise
         log(f"{study}: {len(trials)} networks; {len(trials) - len(todo)} already in {path}; "
-            f"training {len(todo)} with {workers} worker(s)")
+            f"training {len(todo)} on {engine!r}")
         if not todo:
             return writer.records, 0.0
-
-        def record(rec, i):
-            writer.append(rec)
-            took = time.perf_counter() - start
-            log(f"[{i}/{len(todo)}] {rec['key']}: error {rec['test_error']:.3f} "
-                f"({rec['params']:,} params, {rec['flops'] / 1e6:.2f} MFLOPs, "
-                f"{rec['wall_time_s']:.1f} s){' DIVERGED' if rec['diverged'] else ''} "
-                f"| {took:.0f} s elapsed, ~{took / i * (len(todo) - i):.0f} s left")
-
-        if workers == 1:
-            init(settings, *initargs)
-            for i, t in enumerate(todo, 1):
-                record(runner(t), i)
-        else:
-            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                       initializer=init, initargs=(settings, *initargs))
-            try:
-                futures = [pool.submit(runner, t) for t in todo]
-                for i, fut in enumerate(as_completed(futures), 1):
-                    record(fut.result(), i)
-            except BaseException:
-                # Stop now: queued trials are dropped, running ones killed (their
-                # networks were not recorded, so a rerun trains them again). The worker
-                # list is taken first: shutdown() sets the pool's _processes to None.
-                procs = list((getattr(pool, "_processes", None) or {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for proc in procs:
-                    proc.terminate()
-                for proc in procs:
-                    proc.join(timeout=5)
-                    if proc.is_alive():  # SIGTERM not honoured in time: no more asking
-                        proc.kill()
-                        proc.join(timeout=5)
-                raise
-            pool.shutdown()
+        with contextlib.closing(engine.map_unordered(runner, todo)) as results:
+            for i, (trial, rec) in enumerate(results, 1):
+                if isinstance(rec, BaseException):
+                    raise rec  # closing() then stops the jobs still running
+                writer.append(rec)
+                took = time.perf_counter() - start
+                log(f"[{i}/{len(todo)}] {rec['key']}: error {rec['test_error']:.3f} "
+                    f"({rec['params']:,} params, {rec['flops'] / 1e6:.2f} MFLOPs, "
+                    f"{rec['wall_time_s']:.1f} s){' DIVERGED' if rec.get('diverged') else ''} "
+                    f"| {took:.0f} s elapsed, ~{took / i * (len(todo) - i):.0f} s left")
         return writer.records, time.perf_counter() - start
