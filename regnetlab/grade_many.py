@@ -59,6 +59,11 @@ def add_arguments(p):
                         "a GitHub Classroom download or a Gradescope export")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="where the per-student JSON files and gradebook.csv go")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where gradings run: this machine (default) or Ray tasks (a private "
+                        "Ray instance of --jobs CPUs, or the cluster at --address)")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="with --engine ray: a running Ray cluster (auto, or ray://HOST:PORT)")
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                    help="submissions graded side by side (default 1)")
     shared = {flag: kwargs for _, flag, kwargs in SHARED}
@@ -367,12 +372,21 @@ def _grade_copy(task, live, started):
 
 # -- running many: the engine, the progress line, the records ----------------------------
 
-def run_tasks(fn, items, jobs):
+def run_tasks(fn, items, jobs, engine="local", address=None):
     """Yield ``fn(item)`` for every item as each finishes, ``jobs`` at a time.
 
-    The one place that decides where gradings run: each grading is already a process of
-    its own, so threads that wait on them are enough here.
+    The one place that decides where gradings run. Locally each grading is already a
+    process of its own, so threads that wait on them are enough; with ``engine="ray"``
+    each is a Ray task (``grade_one``, without the local process registry), on a private
+    Ray instance of ``jobs`` CPUs or on the cluster at ``address``.
     """
+    if engine == "ray":
+        from .engines import RayEngine
+        ray = RayEngine(address) if address else RayEngine(num_cpus=jobs)
+        for task, rec in ray.map_unordered(grade_one, items):
+            yield rec if isinstance(rec, dict) else _record(
+                task, "failed", error=f"grade-many: {type(rec).__name__}: {rec}")
+        return
     from concurrent.futures import ThreadPoolExecutor, as_completed
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade-many")
     try:
@@ -544,6 +558,8 @@ def run(args):
         raise UsageError(f"SUBMISSIONS {args.submissions}: no such folder or .zip file")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; expected a folder")
+    if args.address is not None and args.engine != "ray":
+        raise UsageError(f"--address {args.address}: only used with --engine ray")
     options, config_hash = grade_options(args)
     store = Store(args.out)
     tasks, unpacked = plan(args, store, options, config_hash)
@@ -553,7 +569,9 @@ def run(args):
           f"time; records in {store.students}", file=sys.stderr)
     started = time.monotonic()
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
-    results = run_tasks(lambda t: grade_one(t, live), tasks, args.jobs)
+    results = run_tasks(lambda t: grade_one(t, live), tasks, args.jobs) \
+        if args.engine == "local" else run_tasks(grade_one, tasks, args.jobs, args.engine,
+                                                 args.address)
     try:
         for rec in results:
             store.save(rec)

@@ -264,7 +264,10 @@ def release_student(target, repo, ref):
             dest.write_text(_placeholder(summary))
         (tmp / "results" / "README.md").write_text(
             "# Your explorer runs\n\n`regnetlab explore STUDY` records here; `regnetlab "
-            "explore report` writes `summary/` from them.\n")
+            "explore report` writes `summary/` from them.\n\n"
+            # the explorer page includes this section: it must exist, without our runs
+            "## How they were recorded\n\nThe course's recorded runs are not part of this "
+            "copy: record your own with the commands on this page.\n")
         workflow = tmp / WORKFLOW
         workflow.write_text(render_workflow(workflow.read_text(), repo, ref))
         (tmp / "README.md").write_text(STUDENT_README.format(
