@@ -217,6 +217,8 @@ def _placeholder(summary):
     note = ("*Left out of the students' copy: these recorded runs answer the exercises. "
             f"Record your own with `regnetlab explore {summary.stem}`.*")
     out = [title, "", note, ""]
+    if re.search(r"^Budget:", text, re.M):  # the docs quote this paragraph of every summary
+        out += ["Budget: not recorded in the students' copy.", ""]
     for name in SECTION.findall(text):
         out += [f"<!-- --8<-- [start:{name}] -->", note, f"<!-- --8<-- [end:{name}] -->", ""]
     return "\n".join(out)

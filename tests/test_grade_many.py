@@ -6,8 +6,10 @@ import json
 import os
 import signal
 import stat
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from argparse import Namespace
@@ -220,9 +222,11 @@ def test_ray_engine_gives_the_local_engine_gradebook(tmp_path, env):
         for path in folder.glob("ex1_*.py"):
             (klass / name / path.name).write_bytes(path.read_bytes())
     books = {}
+    # Ray's socket paths live under TMPDIR and may not exceed 107 bytes: a short one
+    short = tempfile.mkdtemp(prefix="rl-", dir="/tmp")
     for engine in ("local", "ray"):
         done = run_grade_many(["class", "--out", engine, *FAST, "--jobs", "2", "--engine",
-                               engine], env, tmp_path)
+                               engine], {**env, "TMPDIR": short}, tmp_path)
         assert done.returncode == 0, done.stderr[-3000:]
         books[engine] = {s: (r["ex1"], r["total"], r["isolation"])
                          for s, r in gradebook(tmp_path / engine).items()}
@@ -232,6 +236,7 @@ def test_ray_engine_gives_the_local_engine_gradebook(tmp_path, env):
     while time.time() < deadline and _ray_processes():
         time.sleep(0.5)
     assert not _ray_processes(), "a Ray process outlived grade-many"
+    shutil.rmtree(short, ignore_errors=True)
 
 
 def _ray_processes():
