@@ -91,6 +91,6 @@ def test_every_parameter_learns(ex1):
 
 @pytest.mark.points(2)
 def test_learns(ex1, thresholds):
-    """ex1: DeepRegNetX learns: short training beats the calibrated accuracy"""
+    """ex1: DeepRegNetX learns: short training passes the calibrated threshold"""
     checks.check_accuracy(ex1.trained("DeepRegNetX.train"), thresholds["ex1.DeepRegNetX"],
                           "DeepRegNetX")

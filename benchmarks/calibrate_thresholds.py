@@ -1,146 +1,294 @@
-"""Calibrate the autograder's accuracy thresholds on the reference solutions.
+"""Calibrate the autograder's "learns" thresholds on each exercise's design space.
 
-Trains every graded model of ``solutions/`` with the grader's own short run
-(``regnetlab.grading.training``, one thread, as the grader's workers do) over several
-seeds, plus two controls: the same model untrained (lr = 0), which must fail, and with
-every layer but the classifier head frozen, which is reported (it fails for the conv
-nets; a random-feature MLP with a trained head is nearly as good as a trained MLP).
-Each threshold is the lowest reference accuracy minus a margin; the script refuses to
-write a threshold that would not fail the untrained control. It writes
-``autograder/calibration.json`` and prints
-the Markdown table recorded in ``autograder/CALIBRATION.md``.
+For each threshold key, the exercise module declares a space of valid answers
+(``CALIBRATION`` in ``regnetlab/grading/exercises/exN_*.py``, defined in ``designs.py``).
+We train its extremes plus random draws, N designs in all, over several seeds, each
+through the grader's real path: built and captured as the worker does
+(``untrusted/worker.capture_network``), sent as JSON + safetensors bytes, rebuilt by
+``trusted/graph.load_network`` and trained by ``trusted/training.short_train`` (one
+thread, as the grader's measurer). Controls on the reference design, every seed:
+*untrained* (lr = 0) and *head only* (every tensor but the head's frozen here, in this
+script: the grader itself trains every tensor and catches a frozen body with its
+gradient line). Per key, the first measure of ``MEASURES`` that separates every valid
+run from the controls by two margins gets the midpoint as threshold (both controls if
+possible, else the untrained one); the script refuses a key that no measure separates.
 
-Usage: OMP_NUM_THREADS=1 python benchmarks/calibrate_thresholds.py [--seeds 0 1 2]
+The GPU tier is not measured here: ``--gpu-from`` derives it from the measured H200 runs
+(``../shared/measurements/gpu-tier-h200.jsonl``). See ``autograder/CALIBRATION.md``.
+
+Usage: OMP_NUM_THREADS=1 nice python benchmarks/calibrate_thresholds.py --n 9 --cache runs.jsonl
+(``--list``: the designs, ``--table``: the Markdown tables of CALIBRATION.md; nothing trained)
 """
 import argparse
 import datetime
 import json
 import platform
-import statistics
+import random
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from regnetlab.grading.training import TIERS, load_data, short_train  # noqa: E402
 from regnetlab.files import write_json  # noqa: E402
+from regnetlab.grading.exercises import EXERCISES, Network, load  # noqa: E402
+import designs  # noqa: E402 - benchmarks/designs.py, beside this file
+from designs import draws  # noqa: E402
+from regnetlab.grading.trusted.graph import load_network  # noqa: E402
+from regnetlab.grading.trusted.training import TIERS, load_data, short_train  # noqa: E402
 
-MIN_MARGIN = 0.08    # accuracy points: covers other CPUs' rounding, and thread counts
-STD_FACTOR = 4       # ... or four seed-to-seed standard deviations, if that is more
-MIN_SEPARATION = 0.05  # a threshold must sit this far above every control
-
-
-def graded_models():
-    """{threshold key: {label: factory}}: what the autograder trains, from solutions/."""
-    from solutions.ex1_deeper_regnetx import DeepRegNetX
-    from solutions.ex2_de_resnextify import DeResNeXt
-    from solutions.ex3_vionet import vionet_family
-    from solutions.ex4_perfect_mlp import PerfectMLP
-    return {"ex1.DeepRegNetX": {"DeepRegNetX": DeepRegNetX},
-            "ex2.DeResNeXt": {"DeResNeXt": DeResNeXt},
-            "ex3.VioNet": {f"vionet[{k}]": (lambda k=k: vionet_family()[k]) for k in "dcgb"},
-            "ex4.PerfectMLP": {"PerfectMLP": PerfectMLP}}
+DRAW_SEED = 0          # which random designs are drawn (the same every run)
+CONTROLS = ("untrained", "head-only")
 
 
-def untrained(make):
-    def build():
-        model = make()
-        model.lr = 0.0
-        return model
-    return build
+def spaces():
+    """{threshold key: space} from every exercise module's ``CALIBRATION`` (space names in
+    benchmarks/designs.py)."""
+    out = {}
+    for ex in EXERCISES:
+        for key, name in getattr(load(ex), "CALIBRATION", {}).items():
+            out[key] = getattr(designs, name)
+    return out
 
 
-def head_only(make):
-    def build():
-        model = make()
-        for name, p in model.named_parameters():
-            p.requires_grad_(name.startswith("net.head"))
-        return model
-    return build
+def captured(design, seed, lr=None):
+    """``design`` as the grader sees it: built, captured, serialised, rebuilt from bytes."""
+    from safetensors.torch import save
+
+    from regnetlab.grading.untrusted import capture
+    from regnetlab.grading.untrusted.worker import capture_network
+    spec = Network(design.label, design.label,
+                   lambda _module: design() if lr is None else design(lr=lr))
+    meta, tensors = capture_network(spec, None, seed)
+    return load_network(capture.dumps(meta).encode(), save(tensors))
+
+
+def freeze_body(net):
+    """Head-only control: only ``net.head.*`` tensors learn (the optimiser skips the rest)."""
+    for name, p in net.state.named_parameters():
+        p.requires_grad_(net.tensor_name(name).startswith("net.head"))
+    return net
+
+
+def run(design, seed, tier, data, control=None):
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    net = captured(design, seed, lr=0.0 if control == "untrained" else None)
+    if control == "head-only":
+        freeze_body(net)
+    res = short_train(net, tier, data, seed=seed)
+    return {"design": design.label, "seed": seed, "control": control,
+            "test_acc": round(res["test_acc"], 4), "gain": round(res["gain"], 4),
+            "before": {k: round(v, 4) for k, v in res["before"].items()},
+            "after": {k: round(v, 4) for k, v in res["after"].items()},
+            "loss_drop": round(res["loss_drop"], 4), "train_loss": round(res["train_loss"], 4),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "cpu_seconds": round(time.process_time() - cpu0, 1)}
+
+
+# Measures of "learns" in order of preference, each with its margin: the eval-mode test
+# accuracy (fails a frozen body too, where the space allows), else the drop of the
+# held-out loss over training (exactly 0 for a network that does not train).
+MEASURES = {"test_acc": 0.05, "loss_drop": 0.10}
+
+
+def decide(runs, controls):
+    """The measure and threshold for one key: the midpoint between the lowest valid run and
+    the highest control it must fail, where they are at least two margins apart. Both
+    controls if any measure separates them, else the untrained one alone."""
+    for must_fail in (CONTROLS, ("untrained",)):
+        for measure, margin in MEASURES.items():
+            lo = min(r[measure] for r in runs)
+            hi = max(c[measure] for c in controls if c["control"] in must_fail)
+            if lo - hi >= 2 * margin:
+                threshold = int((lo + hi) / 2 * 100) / 100   # down to 0.01
+                return {"measure": measure, "threshold": {measure: threshold}, "margin": margin,
+                        "lowest_valid": lo, "highest_failed_control": hi,
+                        "fails": list(must_fail),
+                        "passes": [c for c in CONTROLS if c not in must_fail]}
+    return None
+
+
+class Cache:
+    """Runs already made (a JSON line each), so an interrupted calibration resumes."""
+
+    def __init__(self, path):
+        self.path, self.rows = (Path(path) if path else None), {}
+        if self.path and self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                r = json.loads(line)
+                self.rows[(r["design"], r["seed"], r["control"])] = r
+
+    def run(self, design, seed, tier, data, control=None):
+        key = (design.label, seed, control)
+        if key not in self.rows:
+            self.rows[key] = run(design, seed, tier, data, control)
+            if self.path:
+                with self.path.open("a") as f:
+                    f.write(json.dumps(self.rows[key]) + "\n")
+        return self.rows[key]
+
+
+def calibrate(key, space, n, seeds, tier, data, cache):
+    designs = draws(space, n, random.Random(DRAW_SEED))
+    runs, controls = [], []
+    for design in designs:
+        for seed in seeds:
+            runs.append(cache.run(design, seed, tier, data))
+            print(f"{key} {design.label} seed {seed}: {fmt(runs[-1])}", flush=True)
+    for control in CONTROLS:
+        for seed in seeds:
+            controls.append(cache.run(space.reference, seed, tier, data, control))
+            print(f"{key} CONTROL {control} seed {seed}: {fmt(controls[-1])}", flush=True)
+    decision = decide(runs, controls)
+    if decision is None:
+        raise SystemExit(f"{key}: no measure in {list(MEASURES)} separates every valid run "
+                         f"from the untrained control by {list(MEASURES.values())} x 2; "
+                         "lengthen the tier's run (trusted/training.py TIERS)")
+    return {**decision, "space": space.note, "reference": space.reference.label,
+            "designs": [d.as_json() for d in designs], "runs": runs, "controls": controls}
+
+
+def fmt(r):
+    return (f"test_acc {r['test_acc']:.3f}, held-out loss {r['before']['loss']:.3f} -> "
+            f"{r['after']['loss']:.3f} (drop {r['loss_drop']:.3f}), {r['seconds']:.1f} s")
+
+
+def derive_gpu(cpu_models, path):
+    """GPU thresholds from the CPU ones, checked against the measured GPU runs in ``path``:
+    each must pass every measured valid run and fail every untrained control there."""
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    models = {}
+    for key, m in cpu_models.items():
+        measure, threshold = m["measure"], m["threshold"][m["measure"]]
+        mine = [r for r in rows if r["key"] == key]
+        valid = [r for r in mine if not r["label"].startswith("CONTROL")]
+        ctrl = {r["label"].removeprefix("CONTROL ").strip(): r for r in mine
+                if r["label"].startswith("CONTROL")}
+        row = {"threshold": {measure: threshold}, "measure": measure,
+               "gpu_runs": {f"{r['label']}/seed{r['seed']}": r["test_acc"] for r in valid},
+               "gpu_controls": {k: r["test_acc"] for k, r in ctrl.items()}}
+        if measure == "test_acc":
+            low = min(r["test_acc"] for r in valid)
+            if not (low - threshold >= MEASURES[measure]
+                    and threshold - ctrl["untrained"]["test_acc"] >= MEASURES[measure]):
+                raise SystemExit(f"{key}: the CPU threshold {threshold} does not separate the "
+                                 f"GPU runs in {path}; calibrate the GPU tier on a GPU")
+            row["fails"] = [k for k, r in ctrl.items() if r["test_acc"] < threshold]
+            row["passes"] = [k for k, r in ctrl.items() if r["test_acc"] >= threshold]
+        else:  # lr = 0 leaves the weights as they were: the drop is 0 on any device
+            row["fails"], row["passes"] = ["untrained"], ["head-only"]
+            row["note"] = ("loss_drop was not measured on the GPU: an untrained network's "
+                           "is 0 on any device; a trained head lowers the loss there too")
+        models[key] = row
+    return models
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--tier", default="cpu", choices=["cpu"],
-                   help="only the CPU tier can be measured here (see CALIBRATION.md)")
+    p.add_argument("--n", type=int, default=6,
+                   help="designs per key, at least 6; the reference and extremes always")
+    p.add_argument("--keys", nargs="*", default=None, help="threshold keys to calibrate")
     p.add_argument("--out", default=str(REPO / "autograder" / "calibration.json"))
-    p.add_argument("--only", nargs="*", default=None, help="threshold keys to calibrate")
+    p.add_argument("--gpu-from", default=str(REPO.parent / "shared" / "measurements"
+                                             / "gpu-tier-h200.jsonl"),
+                   help="measured GPU-tier runs the GPU thresholds are checked against")
+    p.add_argument("--list", action="store_true", help="list the designs, train nothing")
+    p.add_argument("--table", action="store_true",
+                   help="print the Markdown tables of --out (for CALIBRATION.md), train nothing")
+    p.add_argument("--cache", default=None,
+                   help="JSON-lines file of runs made: reused, so a stopped run resumes")
     args = p.parse_args(argv)
     if len(args.seeds) < 3:
         p.error("--seeds: calibrate on at least 3 seeds")
+    if args.n < 6:
+        p.error("--n: calibrate on at least 6 designs per key")
+    todo = {k: s for k, s in spaces().items() if not args.keys or k in args.keys}
+    if args.keys and set(args.keys) - set(todo):
+        p.error(f"--keys: unknown {sorted(set(args.keys) - set(todo))}; have {list(spaces())}")
+    if args.table:
+        print(table(json.loads(Path(args.out).read_text())))
+        return
+    if args.list:
+        for key, space in todo.items():
+            for d in draws(space, args.n, random.Random(DRAW_SEED)):
+                print(f"{key}: {d.label}")
+        return
     torch.set_num_threads(1)
-    tier = TIERS[args.tier]
+    tier = TIERS["cpu"]
     data = load_data(tier)
-    models, started = {}, time.time()
-    for key, factories in graded_models().items():
-        if args.only and key not in args.only:
-            continue
-        accs = {}
-        for label, make in factories.items():
-            for seed in args.seeds:
-                res = short_train(make, tier, data, seed=seed)
-                accs[f"{label}/seed{seed}"] = round(res["test_acc"], 4)
-                print(f"{key} {label} seed {seed}: {res['test_acc']:.4f} "
-                      f"({res['seconds']:.1f} s)", flush=True)
-        first = next(iter(factories.values()))
-        controls = {name: round(short_train(wrap(first), tier, data, seed=0)["test_acc"], 4)
-                    for name, wrap in (("untrained (lr=0)", untrained),
-                                       ("head only (body frozen)", head_only))}
-        print(f"{key} controls: {controls}", flush=True)
-        values = list(accs.values())
-        std = statistics.pstdev(values)
-        margin = max(MIN_MARGIN, STD_FACTOR * std)
-        threshold = int((min(values) - margin) * 100) / 100  # round down to a whole percent
-        # the untrained control must fail; the head-only one is reported, not required:
-        # a wide random-feature MLP with a trained head is nearly as good as a trained one
-        if threshold < controls["untrained (lr=0)"] + MIN_SEPARATION:
-            raise SystemExit(f"{key}: threshold {threshold:.2f} does not clear the untrained "
-                             f"control {controls} by {MIN_SEPARATION}; lengthen the run")
-        models[key] = {"threshold": threshold, "test_acc": accs, "min": min(values),
-                       "mean": round(statistics.mean(values), 4), "std": round(std, 4),
-                       "margin": round(margin, 4), "controls": controls}
+    started = time.time()
+    cache = Cache(args.cache)
+    models = {key: calibrate(key, space, args.n, args.seeds, tier, data, cache)
+              for key, space in todo.items()}
+    out = Path(args.out)
+    if args.keys and out.is_file():  # keep the keys we did not recalibrate
+        models = {**json.loads(out.read_text())["tiers"]["cpu"]["models"], **models}
+    gpu_from = Path(args.gpu_from)
     payload = {
-        "version": 1, "written_by": "benchmarks/calibrate_thresholds.py",
+        "version": 2, "written_by": "benchmarks/calibrate_thresholds.py",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "seeds": args.seeds, "torch": torch.__version__, "python": platform.python_version(),
+        "seeds": args.seeds, "designs_per_key": {k: len(m["designs"]) for k, m in models.items()},
+        "draw_seed": DRAW_SEED,
+        "torch": torch.__version__, "python": platform.python_version(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "threads": 1, "seconds": round(time.time() - started),
-        "rule": f"threshold = floor(min accuracy - max({MIN_MARGIN}, {STD_FACTOR} x std), "
-                "0.01); it must exceed the untrained control by " + str(MIN_SEPARATION),
+        "cpu_seconds_of_runs": round(sum(r.get("cpu_seconds", 0) for m in models.values()
+                                         for r in m["runs"] + m["controls"])),
+        "rule": "threshold = midpoint (rounded down to 0.01) between the lowest valid run "
+                "and the highest control it must fail, on the first measure of "
+                f"{list(MEASURES)} where they are at least 2 x its margin {MEASURES} apart; "
+                "both controls if possible, else the untrained one",
         "tiers": {
-            "cpu": {"device": "cpu", "tier": vars(tier) if hasattr(tier, "__dict__") else
-                    tier.__dict__, "models": models},
-            "gpu": {"device": "cuda (not measured)", "tier": TIERS["gpu"].__dict__,
-                    "derived_from": "cpu",
-                    "note": "no GPU was available to calibrate; the GPU run trains on 15x "
-                            "the images for 2 epochs, so a correct model scores higher "
-                            "there; the CPU thresholds are used unchanged, a conservative "
-                            "bound that still fails untrained and frozen models",
-                    "models": {k: {"threshold": v["threshold"]} for k, v in models.items()}},
+            "cpu": {"device": "cpu", "tier": asdict(tier), "models": models},
+            "gpu": {"device": "cuda (not measured here)", "tier": asdict(TIERS["gpu"]),
+                    "derived_from": "../shared/measurements/gpu-tier-h200.jsonl",
+                    "note": "no GPU was available to calibrate: the CPU thresholds, checked "
+                            "against the measured GPU-tier runs of the reference solutions "
+                            "(NVIDIA H200, seeds 0 and 1, with controls): they pass every "
+                            "measured valid run and fail every untrained control there; "
+                            "'passes' lists the controls they do not fail (see CALIBRATION.md)",
+                    "models": derive_gpu(models, gpu_from)},
         }}
-    out = Path(args.out)
-    if args.only and out.is_file():  # keep the keys we did not recalibrate
-        old = json.loads(out.read_text())
-        for tier_name in ("cpu", "gpu"):
-            kept = old["tiers"][tier_name]["models"]
-            kept.update(payload["tiers"][tier_name]["models"])
-            payload["tiers"][tier_name]["models"] = kept
     write_json(out, payload)
     print(f"\nwrote {out}\n")
-    print("| model | seeds | accuracies | min | mean | std | margin | threshold | "
-          "untrained | head only |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(table(payload))
+
+
+def table(payload):
+    """The Markdown tables of CALIBRATION.md: one summary row per key, then per design."""
+    seeds = payload["seeds"]
+    lines = ["| key | designs x seeds | measure | lowest valid | untrained (max) | "
+             "head only (max) | threshold | fails |", "|---|---|---|---|---|---|---|---|"]
     for key, m in payload["tiers"]["cpu"]["models"].items():
-        c = list(m["controls"].values())
-        print(f"| {key} | {', '.join(map(str, args.seeds))} | "
-              f"{', '.join(f'{v:.3f}' for v in m['test_acc'].values())} | {m['min']:.3f} | "
-              f"{m['mean']:.3f} | {m['std']:.3f} | {m['margin']:.2f} | "
-              f"**{m['threshold']:.2f}** | {c[0]:.3f} | {c[1]:.3f} |")
+        ms = m["measure"]
+        ctrl = {c: max(r[ms] for r in m["controls"] if r["control"] == c) for c in CONTROLS}
+        lines.append(f"| {key} | {len(m['designs'])} x {len(seeds)} | {ms} | "
+                     f"{m['lowest_valid']:.3f} | {ctrl['untrained']:.3f} | "
+                     f"{ctrl['head-only']:.3f} | **{m['threshold'][ms]:.2f}** | "
+                     f"{', '.join(m['fails'])} |")
+    for key, m in payload["tiers"]["cpu"]["models"].items():
+        ms = m["measure"]
+        lines += ["", f"**{key}**, judged on {ms}; each cell: test accuracy / held-out loss "
+                  "drop:", "",
+                  "| design | " + " | ".join(f"seed {s}" for s in seeds) + " | CPU s |",
+                  "|---|" + "---|" * (len(seeds) + 1)]
+        rows = [(d["label"], [r for r in m["runs"] if r["design"] == d["label"]])
+                for d in m["designs"]]
+        rows += [(f"CONTROL {c} ({m['reference']})",
+                  [r for r in m["controls"] if r["control"] == c]) for c in CONTROLS]
+        for label, runs in rows:
+            by_seed = {r["seed"]: r for r in runs}
+            cells = [f"{by_seed[s]['test_acc']:.3f} / {by_seed[s]['loss_drop']:.2f}"
+                     for s in seeds]
+            cpu = sum(r.get("cpu_seconds", 0) for r in runs) / max(1, len(runs))
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {cpu:.1f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@
 # each family member breaks exactly its own principle and keeps every other choice of
 # `RegNetX32` (the failure message names the principle and the numbers); the members'
 # logits are `[batch, 10]` and finite; and each member is trained briefly (seed 0) and its
-# test accuracy must reach at least the threshold calibrated on the reference solution:
-# the training budget (CPU or GPU tier) and each exercise's threshold, with how they were
-# set, are in `autograder/CALIBRATION.md` (the grader reads the thresholds from
-# `autograder/calibration.json`).
+# test accuracy must reach at least the threshold calibrated on valid members of every
+# kind, extremes included: the training budget (CPU or GPU tier) and each exercise's
+# threshold, with how they were set, are in `autograder/CALIBRATION.md` (the grader reads
+# the thresholds from `autograder/calibration.json`).
 #
 # **Hints** (each one gives away a little more).
 #

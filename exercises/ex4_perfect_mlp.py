@@ -30,9 +30,10 @@
 # logits of shape `[batch, 10]`, finite; samples of `sample_anymlp` obey every constraint
 # asked for and build; `PerfectMLP` follows the three `MLP_PRINCIPLES`; and `PerfectMLP`
 # is trained briefly (seed 0) and its test accuracy must reach at least the threshold
-# calibrated on the reference solution: the training budget (CPU or GPU tier) and each
-# exercise's threshold, with how they were set, are in `autograder/CALIBRATION.md` (the
-# grader reads the thresholds from `autograder/calibration.json`).
+# calibrated on MLPs that follow the principles, from the narrowest to the deepest: the
+# training budget (CPU or GPU tier) and each exercise's threshold, with how they were
+# set, are in `autograder/CALIBRATION.md` (the grader reads the thresholds from
+# `autograder/calibration.json`).
 #
 # **Hints** (each one gives away a little more).
 #

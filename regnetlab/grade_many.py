@@ -53,12 +53,17 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 
 def add_arguments(p):
-    from .grading.options import SHARED
+    from .grading.trusted.options import SHARED
     p.add_argument("submissions", metavar="SUBMISSIONS",
                    help="folder (or .zip) of submissions: sub-folders or .zip files, "
                         "a GitHub Classroom download or a Gradescope export")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="where the per-student JSON files and gradebook.csv go")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where gradings run: this machine (default) or Ray tasks (a private "
+                        "Ray instance of --jobs CPUs, or the cluster at --address)")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="with --engine ray: a running Ray cluster (auto, or ray://HOST:PORT)")
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                    help="submissions graded side by side (default 1)")
     shared = {flag: kwargs for _, flag, kwargs in SHARED}
@@ -99,7 +104,7 @@ def grade_options(args):
     grader's own code, so that changing any of them regrades everybody.
     """
     from .cli import UsageError
-    from .grading.cli import default_tests_dir
+    from .grading.trusted.cli import default_tests_dir
     tests = Path(args.tests).resolve() if args.tests else default_tests_dir()
     if not (tests / "conftest.py").is_file():
         raise UsageError(f"--tests {tests}: not a folder of grader tests (no conftest.py)")
@@ -367,12 +372,21 @@ def _grade_copy(task, live, started):
 
 # -- running many: the engine, the progress line, the records ----------------------------
 
-def run_tasks(fn, items, jobs):
+def run_tasks(fn, items, jobs, engine="local", address=None):
     """Yield ``fn(item)`` for every item as each finishes, ``jobs`` at a time.
 
-    The one place that decides where gradings run: each grading is already a process of
-    its own, so threads that wait on them are enough here.
+    The one place that decides where gradings run. Locally each grading is already a
+    process of its own, so threads that wait on them are enough; with ``engine="ray"``
+    each is a Ray task (``grade_one``, without the local process registry), on a private
+    Ray instance of ``jobs`` CPUs or on the cluster at ``address``.
     """
+    if engine == "ray":
+        from .engines import RayEngine
+        ray = RayEngine(address) if address else RayEngine(num_cpus=jobs)
+        for task, rec in ray.map_unordered(grade_one, items):
+            yield rec if isinstance(rec, dict) else _record(
+                task, "failed", error=f"grade-many: {type(rec).__name__}: {rec}")
+        return
     from concurrent.futures import ThreadPoolExecutor, as_completed
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade-many")
     try:
@@ -544,6 +558,8 @@ def run(args):
         raise UsageError(f"SUBMISSIONS {args.submissions}: no such folder or .zip file")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; expected a folder")
+    if args.address is not None and args.engine != "ray":
+        raise UsageError(f"--address {args.address}: only used with --engine ray")
     options, config_hash = grade_options(args)
     store = Store(args.out)
     tasks, unpacked = plan(args, store, options, config_hash)
@@ -553,7 +569,9 @@ def run(args):
           f"time; records in {store.students}", file=sys.stderr)
     started = time.monotonic()
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
-    results = run_tasks(lambda t: grade_one(t, live), tasks, args.jobs)
+    results = run_tasks(lambda t: grade_one(t, live), tasks, args.jobs) \
+        if args.engine == "local" else run_tasks(grade_one, tasks, args.jobs, args.engine,
+                                                 args.address)
     try:
         for rec in results:
             store.save(rec)

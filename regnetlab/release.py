@@ -217,6 +217,8 @@ def _placeholder(summary):
     note = ("*Left out of the students' copy: these recorded runs answer the exercises. "
             f"Record your own with `regnetlab explore {summary.stem}`.*")
     out = [title, "", note, ""]
+    if re.search(r"^Budget:", text, re.M):  # the docs quote this paragraph of every summary
+        out += ["Budget: not recorded in the students' copy.", ""]
     for name in SECTION.findall(text):
         out += [f"<!-- --8<-- [start:{name}] -->", note, f"<!-- --8<-- [end:{name}] -->", ""]
     return "\n".join(out)
@@ -264,7 +266,10 @@ def release_student(target, repo, ref):
             dest.write_text(_placeholder(summary))
         (tmp / "results" / "README.md").write_text(
             "# Your explorer runs\n\n`regnetlab explore STUDY` records here; `regnetlab "
-            "explore report` writes `summary/` from them.\n")
+            "explore report` writes `summary/` from them.\n\n"
+            # the explorer page includes this section: it must exist, without our runs
+            "## How they were recorded\n\nThe course's recorded runs are not part of this "
+            "copy: record your own with the commands on this page.\n")
         workflow = tmp / WORKFLOW
         workflow.write_text(render_workflow(workflow.read_text(), repo, ref))
         (tmp / "README.md").write_text(STUDENT_README.format(

@@ -19,6 +19,9 @@ nbgrader:
     script into solutions/ and exercises/ from ``regnetlab/project.py`` (see
     ``setup_cell``), so that a notebook opened in Colab installs regnetlab and its data.
 
+Each stub is written twice: ``exN_*.py`` (the percent script students edit and the grader
+imports) and ``exN_*.ipynb`` (the same notebook, which Colab opens from the repository).
+
 Usage: ``python scripts/make_stubs.py`` writes exercises/; ``--check`` writes nothing and
 exits 1, naming each file, when exercises/ is not what it would write.
 """
@@ -290,14 +293,33 @@ def with_setup_cell(source):
     return "".join(kept[:at] + [setup_cell(), "\n"] + kept[at:])
 
 
+def notebook(text):
+    """The stub as a .ipynb, for Colab (which opens notebooks, not percent scripts).
+
+    The metadata is fixed here, not jupytext's, so that the file does not change with
+    the jupytext version and ``--check`` stays stable."""
+    import jupytext
+    nb = jupytext.reads(text, fmt="py:percent")
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                  "name": "python3"},
+                   "language_info": {"name": "python"}}
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("lines_to_next_cell", None)
+        cell["id"] = f"cell-{i}"  # nbformat draws random ids otherwise
+    return jupytext.writes(nb, fmt="ipynb")
+
+
 def expected_exercises(solutions_dir):
-    """{file name: text} of everything the generator writes into exercises/."""
+    """{file name: text} of everything the generator writes into exercises/: each stub as
+    a percent script and, for Colab, as a notebook."""
     files = {}
     for path in sorted(Path(solutions_dir).glob("*.py")):
         text = path.read_text(encoding="utf-8")
         if path.name.startswith("ex"):   # the exercise notebooks get the setup cell
             text = with_setup_cell(text)
         files[path.name] = text if path.name == "__init__.py" else make_stub(text, str(path))
+        if path.name.startswith("ex"):
+            files[path.with_suffix(".ipynb").name] = notebook(files[path.name])
     return files
 
 
@@ -324,7 +346,7 @@ def out_of_sync(solutions_dir, exercises_dir):
                             f"{Path(solutions_dir) / name}")
     for path in stale_setup_cells(solutions_dir):
         problems.append(f"{path}: its setup cell is not the one regnetlab/project.py makes")
-    for path in sorted(Path(exercises_dir).glob("*.py")):
+    for path in sorted([*Path(exercises_dir).glob("*.py"), *Path(exercises_dir).glob("*.ipynb")]):
         if path.name not in expected:
             problems.append(f"{path}: has no solution in {solutions_dir}")
     return problems

@@ -21,10 +21,10 @@
 # shortcut and the other blocks keep it, with live shortcuts; `DeResNeXt`'s stem, depths
 # and widths are `RegNetX32`'s, and `DeAnyNet` builds other `arch`s too; logits of shape
 # `[batch, 10]`, finite, at 28x28 and 96x96; and a short training run (seed 0) whose test
-# accuracy must reach at least the threshold calibrated on the reference solution: the
-# training budget (CPU or GPU tier) and each exercise's threshold, with how they were set,
-# are in `autograder/CALIBRATION.md` (the grader reads the thresholds from
-# `autograder/calibration.json`).
+# accuracy must reach at least the threshold calibrated on the ways this block may be
+# implemented: the training budget (CPU or GPU tier) and each exercise's threshold, with
+# how they were set, are in `autograder/CALIBRATION.md` (the grader reads the thresholds
+# from `autograder/calibration.json`).
 #
 # **Hints** (each one gives away a little more).
 #

@@ -6,8 +6,10 @@ import json
 import os
 import signal
 import stat
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from argparse import Namespace
@@ -20,7 +22,7 @@ from regnetlab import grade_many, submissions as subs
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (ROOT / "solutions" / "ex1_deeper_regnetx.py").read_text()
 STUB = (ROOT / "exercises" / "ex1_deeper_regnetx.py").read_text()
-FAST = ["--no-train", "--only", "ex1"]   # a grading in seconds; 22 points graded
+FAST = ["--no-train", "--only", "ex1"]   # a grading in seconds; 23 points graded
 
 # Runs inside the grader's worker when the grader imports it. It forges output and reaches
 # for other students' files through the processes above it (their command lines): it
@@ -144,15 +146,15 @@ def test_a_class_graded_interrupted_resumed_with_a_hostile_and_broken_ones(tmp_p
     # and alice (correct) are graded side by side
     done = run_grade_many([*cmd[4:], "--jobs", "2"], env, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "abe: 0/22 (unchanged, not graded again)" in done.stderr
+    assert "abe: 0/23 (unchanged, not graded again)" in done.stderr
     assert json.loads((out / "students" / "abe.json").read_text()) == before["abe"]
     book = gradebook(out)
     assert list(book) == ["abe", "adam", "alice", "carol", "dave", "erin"]
     # adam forged his output and deleted the others' files: no effect on anybody's score
-    assert book["alice"]["ex1"] == "22" and book["alice"]["total"] == "22"
+    assert book["alice"]["ex1"] == "23" and book["alice"]["total"] == "23"
     assert book["alice"]["error"] == ""
     assert book["abe"]["ex1"] == "0" and book["abe"]["total"] == "0"
-    assert book["adam"]["total"] == "22"    # his own network is the reference one
+    assert book["adam"]["total"] == "23"    # his own network is the reference one
     adam = json.loads((out / "students" / "adam.json").read_text())
     if "pid-namespace" not in adam["isolation"]:
         # the grader let him see the processes above him, so he did delete abe's record:
@@ -183,7 +185,7 @@ def test_a_class_graded_interrupted_resumed_with_a_hostile_and_broken_ones(tmp_p
     again = run_grade_many([*cmd[4:], "--jobs", "2"], env, tmp_path)
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("unchanged, not graded again") == 5
-    assert gradebook(out)["carol"]["total"] == "22"
+    assert gradebook(out)["carol"]["total"] == "23"
 
 
 def test_bad_input_is_one_line_naming_what_was_expected(tmp_path, env):
@@ -192,7 +194,8 @@ def test_bad_input_is_one_line_naming_what_was_expected(tmp_path, env):
              (["notes.txt", "--out", "o"], "expected a folder or a .zip file"),
              ([".", "--out", "notes.txt", "--no-train"], "is a file; expected a folder"),
              ([".", "--out", "o", "--timeout", "0"], "expected a number of seconds above 0"),
-             ([".", "--out", "o", "--hidden", "nope"], "--hidden nope: no such folder")]
+             ([".", "--out", "o", "--hidden", "nope"], "--hidden nope: no such folder"),
+             ([".", "--out", "o", "--address", "auto"], "only used with --engine ray")]
     for args, message in cases:
         done = run_grade_many(args, env, tmp_path)
         assert done.returncode == 2, (args, done.stderr)
@@ -207,6 +210,45 @@ def test_the_grader_failing_for_everybody_stops_the_batch(tmp_path, env):
     assert done.returncode == 2
     assert "stopped:" in done.stderr and "--memory-gb 1" in done.stderr
     assert done.stderr.count("grade-many: [") <= 3   # refused ones may come first
+
+
+def test_ray_engine_gives_the_local_engine_gradebook(tmp_path, env):
+    """--engine ray grades each submission as a Ray task (a private instance here) and
+    records exactly what the local engine records."""
+    pytest.importorskip("ray")
+    klass = tmp_path / "class"
+    for name, folder in (("good", ROOT / "solutions"), ("stub", ROOT / "exercises")):
+        (klass / name).mkdir(parents=True)
+        for path in folder.glob("ex1_*.py"):
+            (klass / name / path.name).write_bytes(path.read_bytes())
+    books = {}
+    # Ray's socket paths live under TMPDIR and may not exceed 107 bytes: a short one
+    short = tempfile.mkdtemp(prefix="rl-", dir="/tmp")
+    for engine in ("local", "ray"):
+        done = run_grade_many(["class", "--out", engine, *FAST, "--jobs", "2", "--engine",
+                               engine], {**env, "TMPDIR": short}, tmp_path)
+        assert done.returncode == 0, done.stderr[-3000:]
+        books[engine] = {s: (r["ex1"], r["total"], r["isolation"])
+                         for s, r in gradebook(tmp_path / engine).items()}
+    assert books["ray"] == books["local"] and books["local"]["good"][1] != \
+        books["local"]["stub"][1]
+    deadline = time.time() + 30  # Ray's processes end within moments of its shutdown
+    while time.time() < deadline and _ray_processes():
+        time.sleep(0.5)
+    assert not _ray_processes(), "a Ray process outlived grade-many"
+    shutil.rmtree(short, ignore_errors=True)
+
+
+def _ray_processes():
+    return [p for p in Path("/proc").glob("[0-9]*")
+            if b"ray::" in _cmdline(p) or b"raylet" in _cmdline(p)]
+
+
+def _cmdline(proc):
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 # -- layouts ----------------------------------------------------------------------------

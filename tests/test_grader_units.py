@@ -170,7 +170,7 @@ def test_inputs_are_read_before_any_worker(tmp_path, data_root):
     shutil.copyfile(REPO / "autograder" / "calibration.json", tests / "calibration.json")
     session = GradeSession("solutions", tier="cpu", tests_dirs=[tests], data=str(data_root))
     (tests / "calibration.json").unlink()
-    assert session.thresholds()["ex1.DeepRegNetX"] > 0.1
+    assert min(session.thresholds()["ex1.DeepRegNetX"].values()) > 0.1
     assert session.options()["data"] == str(data_root.resolve())
     assert session.reference["RegNetX32.flops"] > 1e6
 

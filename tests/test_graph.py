@@ -163,3 +163,13 @@ def test_a_dead_shortcut_is_not_live():
     assert [b["kind"] for s in facts["stages"] for b in s["blocks"]] == ["residual"] * 3
     with pytest.raises(AssertionError, match="residual connection .* is missing"):
         checks.check_shortcuts(facts)
+
+
+def test_a_zero_initialised_residual_scale_still_learns():
+    """torchvision's zero_init_residual: the branch opens after one step, so it counts."""
+    torch.manual_seed(0)
+    model = RegNetX32()
+    for name, p in model.named_parameters():
+        if name.endswith("bn3.weight"):
+            p.data.zero_()
+    assert measure.gradients(rebuilt(model))["without_gradient"] == []

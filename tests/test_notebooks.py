@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_release import local_torch_index
+from test_release import local_torch_index, sandbox_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +53,7 @@ def test_setup_cell_installs_regnetlab_and_the_data_in_a_fresh_venv(tmp_path, da
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(REGNETLAB_INSTALL=str(wheel), PIP_CONFIG_FILE=os.devnull,
                PIP_INDEX_URL="file:///opt/pypi/simple", PIP_EXTRA_INDEX_URL=index,
+               PIP_FIND_LINKS=str(sandbox_wheel(tmp_path / "extra-wheels")),
                REGNETLAB_DATA=str(data_root), OMP_NUM_THREADS="1")
     cell = setup_cell(ROOT / "exercises" / "ex1_deeper_regnetx.py")
     for attempt in ("installs", "finds it installed"):

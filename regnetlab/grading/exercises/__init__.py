@@ -8,8 +8,10 @@ Each module declares everything about its exercise:
   it from the student's module and what the trusted side measures on its graphs;
 - ``ANSWERS``: the graded non-network answers (JSON the worker reports, e.g. which
   exception a bad argument raised), ``{probe name: function(module) -> JSON}``;
-- ``CALIBRATION``: ``{threshold key: function(rng) -> arch}``, a sampler of valid designs
-  the calibration trains to set that key's accuracy threshold (``CALIBRATION.md``).
+- ``CALIBRATION``: ``{threshold key: space name}``, the valid answers the calibration trains to
+  set that key's "learns" threshold: ``space(rng)`` returns a builder of one library
+  network (spaces in ``benchmarks/designs.py``, outside the package, since they hold
+  working answers; ``autograder/CALIBRATION.md``).
 
 The ``build`` and ``ANSWERS`` functions run in the untrusted worker, on the student's
 module; everything else is data that the trusted side reads.
@@ -21,7 +23,7 @@ from typing import Callable
 
 # (batch, size, train mode): two batch sizes at 28x28, the book's 96x96, and train mode
 CONV_OUTPUT_CASES = ((1, 28, False), (3, 28, False), (2, 96, False), (4, 28, True))
-STRUCTURE = ("train28", "eval28")  # captures every network needs (eval28: structure)
+STRUCTURE = ("eval28",)  # the capture every network needs: its structure is read there
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,12 @@ class Network:
 
     @property
     def captures(self):
-        sizes = {size for _, size, train in self.outputs if not train}
-        return tuple(dict.fromkeys(STRUCTURE + tuple(f"eval{s}" for s in sorted(sizes))))
+        """The graphs to capture: eval at 28x28, train mode where the network is trained or
+        its train-mode logits are checked, eval at each other size the checks use."""
+        evals = {size for _, size, train in self.outputs if not train}
+        trains = {size for _, size, train in self.outputs if train} | ({28} if self.train else set())
+        return tuple(dict.fromkeys(STRUCTURE + tuple(f"train{s}" for s in sorted(trains))
+                                   + tuple(f"eval{s}" for s in sorted(evals))))
 
     def probe(self, what):
         if what == "structure" and self.structure_probe:

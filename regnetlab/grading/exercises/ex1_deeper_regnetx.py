@@ -6,3 +6,4 @@ ID, MODULE, RUBRIC = "ex1", "ex1_deeper_regnetx", "test_ex1_deeper_regnetx.py"
 NETWORKS = [Network("DeepRegNetX", "DeepRegNetX()", lambda m: m.DeepRegNetX(),
                     outputs=CONV_OUTPUT_CASES, train="ex1.DeepRegNetX")]
 ANSWERS = {}
+CALIBRATION = {"ex1.DeepRegNetX": "DEEP_REGNETX"}

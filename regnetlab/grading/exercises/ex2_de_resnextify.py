@@ -12,3 +12,4 @@ NETWORKS = [
             structure_probe="DeAnyNet.custom", extra={"arch": DE_ANYNET_ARCH}),
 ]
 ANSWERS = {}
+CALIBRATION = {"ex2.DeResNeXt": "DE_RESNEXT"}

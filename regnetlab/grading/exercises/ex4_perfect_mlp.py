@@ -50,3 +50,4 @@ NETWORKS = [
             design="mlp", structure_probe="sample_anymlp.first"),
 ]
 ANSWERS = {"sample_anymlp": samples}
+CALIBRATION = {"ex4.PerfectMLP": "PERFECT_MLP"}

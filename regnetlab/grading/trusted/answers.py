@@ -56,7 +56,7 @@ class ExerciseFacts:
         """The value of ``probe``; fails the test when there is none."""
         self.check_sandbox()
         answer = self.probes.get(probe)
-        if answer is None:
+        if answer is None or answer.get("missing"):
             why = self.probes.get("measurer", {}).get("error") or (
                 f"the {self.exercise} worker {self.run.ending() or 'did not report it'}")
             fail(f"{probe}: not measured: {why}" + self._output_hint())

@@ -24,7 +24,8 @@ from torch import fx, nn
 MAX_JSON_BYTES = 8 * 2 ** 20
 MAX_TENSOR_BYTES = 256 * 2 ** 20  # all of one network's tensors; RegNetX32's take 0.8 MB
 MAX_NODES = 5000
-MAX_ELEMENTS = 2 ** 28            # any one tensor
+MAX_ELEMENTS = 2 ** 28            # any one tensor, sent or computed
+MAX_ACTIVATIONS = 2 ** 29         # all of one forward pass's tensors (2 GiB in float32)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 
 # The operations our networks are made of, by what they do. Left out on purpose:
@@ -216,6 +217,45 @@ class CapturedNetwork(nn.Module):
         if mode not in self.modes:
             raise GraphError(f"no {mode} graph captured (have {', '.join(self.graphs)})")
         return self.modes[mode](X)
+
+
+def check_sizes(net, batches):
+    """Refuse a network whose forward pass would allocate more than the caps, found without
+    allocating anything: each graph runs on meta tensors (shapes only) at the batch size
+    the grader will use it with (``batches``: {mode: batch}), so a graph that asks for
+    absurd tensors fails here, not the grader's memory."""
+    import copy
+    meta = copy.deepcopy(net).to("meta")
+    for mode, gm in meta.modes.items():
+        size = int(mode.removeprefix("train").removeprefix("eval"))
+        batch = batches.get(mode, 4)
+        try:
+            _Sizes(gm).run(torch.empty(batch, 1, size, size, device="meta"))
+        except GraphError as e:  # without the interpreter's notes on where it was
+            raise GraphError(f"{mode} graph on {batch} images: " + str(e).splitlines()[0]) \
+                from None
+        except Exception as e:  # shapes that do not fit: torch's own words
+            raise GraphError(f"the {mode} graph does not run on {batch} images of "
+                             f"{size}x{size}: {type(e).__name__}: {str(e)[:300]}") from None
+
+
+class _Sizes(fx.Interpreter):
+    def __init__(self, gm):
+        super().__init__(gm)
+        self.total = 0
+
+    def run_node(self, n):
+        out = super().run_node(n)
+        for t in (out if isinstance(out, (tuple, list)) else (out,)):
+            if torch.is_tensor(t):
+                if t.numel() > MAX_ELEMENTS:
+                    raise GraphError(f"{n.meta.get('target', n.name)} makes a tensor of "
+                                     f"{t.numel():,} elements; at most {MAX_ELEMENTS:,}")
+                self.total += t.numel()
+        if self.total > MAX_ACTIVATIONS:
+            raise GraphError(f"one forward pass makes {self.total:,} elements of tensors; "
+                             f"at most {MAX_ACTIVATIONS:,}")
+        return out
 
 
 def _running_stats(graphs):

@@ -184,7 +184,11 @@ def block_facts(walk, group, design):
         branches.sort(key=lambda b: b[0])
         if branches[0][0] <= 1 and _depends_on(branches[0][1], x, members | {x}):
             short, main = branches[0], branches[1]
-    layers = main[2] if main else [n for n in group if is_layer(n)]
+    # without a residual add, the branch is what the output depends on; a layer computed
+    # and then dropped (a forgotten shortcut's projection) is no part of it
+    live = _ancestors(y, x, members)
+    layers = main[2] if main else [n for n in group if is_layer(n) and n in live]
+    dead = [n for n in group if is_layer(n) and n not in live]
     if design == "anynet":
         convs = [conv_info(n, values) for n in group if _target(n) in CONVOLUTIONS]
         facts["convs"] = convs
@@ -198,10 +202,11 @@ def block_facts(walk, group, design):
         elif kernels == [3, 3]:
             facts["kind"] = "residual"
         facts["projection"] = None
-        if short and short[0] == 1:
-            p = conv_info(short[2][0], values)
+        proj = short[2][0] if short and short[0] == 1 else (dead[0] if len(dead) == 1 else None)
+        if proj is not None:  # a dead one too: the shortcut line, not this one, says so
+            p = conv_info(proj, values)
             facts["projection"] = {"stride": p["stride"][0], "out_channels": p["out_channels"],
-                                   "kernel": p["kernel"][0]}
+                                   "kernel": p["kernel"][0], "used": proj not in dead}
     else:
         facts["mlp_block"] = len(layers) == 2
         if facts["mlp_block"]:
@@ -315,37 +320,52 @@ def outputs(net, cases):
 
 def gradients(net, batch=8):
     """Which trainable tensors get no usable gradient: none, a non-finite one, or (for
-    weights) an all-zero one. Biases before a batch norm get a zero gradient by design."""
+    weights) an all-zero one. Biases before a batch norm get a zero gradient by design.
+
+    A tensor counts as learning if it gets one on the first batch or, after one plain SGD
+    step, on the second: a branch behind a zero-initialised scale (torchvision's
+    ``zero_init_residual``) opens after one step, a detached or multiplied-by-0 one never.
+    """
     saved = {k: v.clone() for k, v in net.state_dict().items()}
     torch.manual_seed(0)
     x, y = torch.randn(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
     net.train()
-    net.zero_grad(set_to_none=True)
-    F.cross_entropy(net(x), y).backward()
-    missing = []
-    for name, p in net.state.named_parameters():
-        if p.grad is None or not torch.isfinite(p.grad).all() \
-                or (p.ndim > 1 and not p.grad.abs().max() > 0):
-            missing.append(net.tensor_name(name))
+    missing = None
+    for _ in range(2):
+        net.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        now = {name for name, p in net.state.named_parameters()
+               if p.grad is None or not torch.isfinite(p.grad).all()
+               or (p.ndim > 1 and not p.grad.abs().max() > 0)}
+        missing = now if missing is None else missing & now
+        if not missing:
+            break
+        with torch.no_grad():
+            for p in net.parameters():
+                if p.grad is not None and torch.isfinite(p.grad).all():
+                    p -= 0.1 * p.grad
     net.zero_grad(set_to_none=True)
     net.load_state_dict(saved)
-    return {"params": sum(1 for _ in net.parameters()), "without_gradient": missing}
+    return {"params": sum(1 for _ in net.parameters()),
+            "without_gradient": sorted(net.tensor_name(n) for n in missing)}
 
 
-# -- one exercise, end to end: ``python -m regnetlab.grading.trusted.measure`` -------------
+# -- one exercise, end to end ---------------------------------------------------------------
 
-def measure_exercise(files, exercise_id, options, data=None):
+def measure_exercise(files, exercise_id, options, dataset=None, later=None):
     """``{probe: {"ok", "value" | "error"}}`` for one exercise, from the worker's files.
 
-    ``files`` is what the sandbox read back (name -> bytes). The worker's JSON answers
+    ``files`` is what the sandbox read back (name -> bytes); ``dataset()`` returns the
+    tier's training data (loaded once by the caller). The worker's JSON answers
     (``answers.json``) pass through as the student's own report, for the lines that are
-    not about a network; every network fact is measured here.
+    not about a network; every network fact is measured here. With a dict ``later``, the
+    training runs are not run but put there, ``{probe: function() -> answer}``, for the
+    caller to run side by side.
     """
-    import json
 
     from ..exercises import load
-    from .graph import GraphError, load_json, load_network
-    from .training import TIERS, load_data, short_train
+    from .graph import GraphError, check_sizes, load_json, load_network
+    from .training import TIERS
     exercise = load(exercise_id)
     try:
         report = load_json(files["answers.json"]) if "answers.json" in files else {}
@@ -357,72 +377,66 @@ def measure_exercise(files, exercise_id, options, data=None):
             probes[name] = {"ok": answer.get("ok") is True, "value": answer.get("value"),
                             "error": str(answer.get("error", ""))[:1500]}
     tier = TIERS[options.get("tier", "cpu")]
-
-    def dataset():
-        nonlocal data
-        if data is None:
-            data = load_data(tier, options.get("data"), options.get("device") or "cpu")
-        return data
+    imported = probes.get("import")
+    if imported and not imported["ok"]:  # every later probe fails for this one reason
+        why = f"the submission could not be imported: {imported['error']}"
+        for spec in exercise.NETWORKS:
+            for what in ("structure", "outputs", "gradients", "train"):
+                probes[spec.probe(what)] = {"ok": False, "error": f"{spec.label}: {why}"}
+        for name in exercise.ANSWERS:
+            probes[name] = {"ok": False, "error": why}
+        return probes
 
     for spec in exercise.NETWORKS:
         wanted = ["structure"] + (["outputs"] if spec.outputs else []) \
             + (["gradients", "train"] if spec.train else [])
         entry = networks.get(spec.name) if isinstance(networks, dict) else None
         try:
-            if not isinstance(entry, dict):
-                raise GraphError(f"{spec.label}: not captured (the worker stopped before it)")
+            if not isinstance(entry, dict):  # the worker stopped first: the tests say how
+                for what in wanted:
+                    probes[spec.probe(what)] = {"ok": False, "missing": True}
+                continue
             if "error" in entry:
                 raise GraphError(str(entry["error"])[:1500])
             stem = str(entry.get("file"))
             if f"{stem}.json" not in files or f"{stem}.safetensors" not in files:
                 raise GraphError(f"{spec.label}: its graph files are missing")
             net = load_network(files[f"{stem}.json"], files[f"{stem}.safetensors"])
+            check_sizes(net, {"train28": tier.batch_size, "eval28": tier.batch_size})
         except (GraphError, RuntimeError, ValueError, TypeError, KeyError) as e:
             for what in wanted:
                 probes[spec.probe(what)] = {"ok": False, "error": str(e)[:1500]}
             continue
-        jobs = {"structure": lambda: dict(describe(net, spec.design), **spec.extra),
-                "outputs": lambda: outputs(net, spec.outputs),
-                "gradients": lambda: gradients(net),
-                "train": lambda: (short_train(net, tier, dataset(), options.get("seed", 0),
-                                              options.get("device"))
-                                  if options.get("train", True) else
-                                  {"skipped": "training disabled (--no-train)"})}
+        jobs = _jobs(net, spec, tier, options, dataset)
         for what in wanted:
-            try:
-                probes[spec.probe(what)] = {"ok": True, "value": jobs[what]()}
-            except Exception as e:  # a network that runs here but breaks one measurement
-                probes[spec.probe(what)] = {"ok": False, "error": (
-                    f"{spec.label}: {type(e).__name__}: {str(e)[:600]}")}
-    return json.loads(json.dumps(probes, default=str))
+            run = _answer(jobs[what], spec.label)
+            if what == "train" and later is not None:
+                later[spec.probe(what)] = run
+            else:
+                probes[spec.probe(what)] = run()
+    return probes
 
 
-def main(argv=None):
-    """Measure one exercise from the files in BUNDLE; write the probes as JSON to OUT."""
-    import argparse
+def _jobs(net, spec, tier, options, dataset):
+    """What can be measured on one network, each as a function (run now, or later)."""
+    from .training import short_train
+
+    def train():
+        if not options.get("train", True):
+            return {"skipped": "training disabled (--no-train)"}
+        return short_train(net, tier, dataset(), options.get("seed", 0), options.get("device"))
+    return {"structure": lambda: dict(describe(net, spec.design), **spec.extra),
+            "outputs": lambda: outputs(net, spec.outputs),
+            "gradients": lambda: gradients(net), "train": train}
+
+
+def _answer(job, label):
+    """``job`` as a function returning a probe's answer, its errors worded for the student."""
     import json
-    import resource
-    from pathlib import Path
 
-    p = argparse.ArgumentParser(description="trusted measuring process (started by the grader)")
-    p.add_argument("bundle")
-    p.add_argument("exercise")
-    p.add_argument("out")
-    p.add_argument("--options", default="{}")
-    p.add_argument("--memory-gb", type=float, default=None)
-    args = p.parse_args(argv)
-    if args.memory_gb:  # a graph that asks for absurd tensors fails here, not the machine
-        cap = int(args.memory_gb * 2 ** 30)
+    def run():
         try:
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        except (ValueError, OSError):
-            pass
-    options = json.loads(args.options)
-    torch.set_num_threads(options.get("threads", 1))
-    files = {f.name: f.read_bytes() for f in Path(args.bundle).iterdir() if f.is_file()}
-    probes = measure_exercise(files, args.exercise, options)
-    Path(args.out).write_text(json.dumps(probes))
-
-
-if __name__ == "__main__":
-    main()
+            return {"ok": True, "value": json.loads(json.dumps(job(), default=str))}
+        except Exception as e:  # a network that runs here but breaks one measurement
+            return {"ok": False, "error": f"{label}: {type(e).__name__}: {str(e)[:600]}"}
+    return run

@@ -3,32 +3,31 @@
 Everything here runs in the trusted grading process. It checks the options, decides the
 training tier and the limits, finds the training data (downloading it once, here, if
 allowed) and loads every input the tests read (thresholds, reference FLOPs) *before*
-any worker starts. Per exercise, two processes run one after the other:
+any worker starts. Per exercise, two steps run one after the other:
 
 1. the *worker*, in the sandbox (``sandbox.py``), with the student's code: it builds the
    graded objects and sends back graphs and JSON answers, nothing more;
-2. the *measurer* (``measure.py``), our code only, on those files: it rebuilds every
-   network from its graph and measures and trains it, on data the worker never saw.
+2. the *measurement* (``measure.py``), in a thread of this process, on those files: it
+   rebuilds every network from its graph (allowlisted operations only, sizes checked
+   before anything is allocated) and measures and trains it, on data the worker never
+   saw. No student code runs in this process.
 
 They start when the tests are collected; each exercise is measured once per run, with
 seed 0, and graded the same way every run.
 """
-import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 
 from ..exercises import EXERCISES
 from .answers import ExerciseFacts
 from .sandbox import Limits, LiveWorkers, isolation_levels, run_worker
-from .training import GRADING_SEED, calibration_file, load_thresholds, pick_tier
+from .training import GRADING_SEED, calibration_file, load_data, load_thresholds, pick_tier
 
 REPO = Path(__file__).resolve().parents[3]
-MEASURER_MEMORY_GB = 8.0  # the trusted measurer's own cap: a graph asking for more fails
 DEFAULT_TIMEOUT_S = {"cpu": 480.0, "gpu": 300.0}  # generous: CI runners can be slow
 MIN_MEMORY_GB = 4.0  # measured: the reference solutions fail under a 3 GiB cap, pass at 4
 
@@ -76,6 +75,11 @@ class GradeSession:
             self.jobs = 1  # one GPU: workers take turns
         self.live = LiveWorkers()
         self.runs, self._pool = {}, None
+        self._dataset, self._data_lock = None, threading.Lock()
+        # measurements run in threads of this process, one torch thread each: the same
+        # arithmetic on every machine (so the same accuracy), parallel across exercises
+        import torch
+        torch.set_num_threads(1)
 
     def options(self):
         """What the trusted measurer needs (the worker gets only the seed)."""
@@ -92,51 +96,42 @@ class GradeSession:
                 self.runs[ex] = self._pool.submit(self._measure, ex)
 
     def _measure(self, exercise):
-        """Worker in the sandbox, then the trusted measurer on what it sent back."""
+        """Worker in the sandbox, then the trusted measurement of what it sent back."""
+        from .measure import measure_exercise
         worker_options = {"seed": GRADING_SEED}  # the worker learns nothing else
         run = run_worker(exercise, self.submission, worker_options, self.limits,
                          live=self.live)
-        probes, t0 = {}, time.perf_counter()
+        t0 = time.perf_counter()
         if self.live.stopped:
-            return run, probes, 0.0
-        with tempfile.TemporaryDirectory(prefix=f"regnetlab-measure-{exercise}-") as tmp:
-            bundle = Path(tmp) / "bundle"
-            bundle.mkdir()
-            for name, data in run.files.items():
-                (bundle / name).write_bytes(data)
-            out = Path(tmp) / "probes.json"
-            cmd = [sys.executable, "-m", "regnetlab.grading.trusted.measure", str(bundle),
-                   exercise, str(out), "--options", json.dumps(self.options())]
-            if self.device == "cpu":
-                cmd += ["--memory-gb", str(MEASURER_MEMORY_GB)]
-            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                       PYTHONPATH=os.pathsep.join(
-                           [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]))
-            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-            self.live.add(proc)
-            try:
-                log, _ = proc.communicate(timeout=self.limits.timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                log, _ = proc.communicate()
-            self.live.discard(proc)
-            if out.is_file():
-                probes = json.loads(out.read_text())
-            else:
-                tail = log.decode("utf-8", "replace").strip().splitlines()[-3:]
-                probes = {"measurer": {"ok": False, "error": (
-                    "the grader's measuring process failed (exit status "
-                    f"{proc.returncode}): " + " | ".join(tail))[:2000]}}
-        return run, probes, time.perf_counter() - t0
+            return run, {}, 0.0, {}
+        later = {}
+        try:
+            probes = measure_exercise(run.files, exercise, self.options(), self.dataset,
+                                      later=later)
+        except Exception as e:  # a bug of ours: say so, never a score
+            probes = {"measurer": {"ok": False, "error": (
+                f"the grader's measurement failed ({type(e).__name__}: {e}); please tell "
+                "your instructor")[:2000]}}
+        # each training run is a task of its own, so that an exercise with four networks
+        # to train (ex3) uses every thread once the other exercises are done
+        training = {probe: self._pool.submit(job) for probe, job in later.items()}
+        return run, probes, time.perf_counter() - t0, training
+
+    def dataset(self):
+        """The tier's training data, loaded once and shared by the measuring threads."""
+        with self._data_lock:
+            if self._dataset is None:
+                self._dataset = load_data(self.tier, self.data, self.device)
+            return self._dataset
 
     def facts(self, exercise):
         """The measured facts for ``exercise`` (waiting for its measurement)."""
         self.start([exercise])
         done = self.runs[exercise]
         if not isinstance(done, tuple):
-            done = self.runs[exercise] = done.result()
+            run, probes, seconds, training = done.result()
+            probes.update({p: f.result() for p, f in training.items()})
+            done = self.runs[exercise] = (run, probes, seconds)
         run, probes, _ = done
         return ExerciseFacts(run, probes, training=self.no_training)
 

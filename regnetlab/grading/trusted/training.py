@@ -53,8 +53,43 @@ def load_data(tier, root=None, device="cpu"):
                         limit_test=tier.limit_test, seed=GRADING_SEED)
 
 
+def heldout(model, data, device):
+    """Loss and accuracy on the tier's test images, with batch statistics.
+
+    Train-mode batch norm (running statistics saved and put back), no gradient. Unlike
+    the eval-mode accuracy this compares like with like before and after training, and
+    it does not depend on running statistics, which lag far behind in a deep, narrow
+    network after one short epoch (its eval-mode accuracy can sit at chance while its
+    predictions have improved: ``autograder/CALIBRATION.md``).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    was_training = model.training
+    model.train()
+    loss = correct = count = 0
+    with torch.no_grad():
+        for X, y in data.val_dataloader():
+            X, y = X.to(device), y.to(device)
+            out = model(X).float()
+            loss += F.cross_entropy(out, y, reduction="sum").item()
+            correct += (out.argmax(1) == y).sum().item()
+            count += len(y)
+    model.load_state_dict(saved)
+    model.train(was_training)
+    return {"loss": loss / max(1, count), "acc": correct / max(1, count)}
+
+
 def short_train(model, tier, data, seed=GRADING_SEED, device=None):
-    """Train ``model`` (a ``CapturedNetwork``, or any Classifier) one tier's run, report."""
+    """Train ``model`` (a ``CapturedNetwork``, or any Classifier) one tier's run, report.
+
+    ``test_acc`` is the usual eval-mode accuracy. ``before`` and ``after`` are the
+    held-out loss and accuracy with batch statistics (:func:`heldout`) of the network as
+    it came and as trained; ``loss_drop`` (before minus after loss) and ``gain`` (after
+    minus before accuracy) are exactly 0 for a network that does not train (lr = 0).
+    ``checks.check_accuracy`` judges the measure ``calibration.json`` names.
+    """
     import torch
 
     from ...trainer import Trainer
@@ -62,9 +97,14 @@ def short_train(model, tier, data, seed=GRADING_SEED, device=None):
     torch.manual_seed(seed)
     trainer = Trainer(tier.epochs, seed=seed, device=device, progress=False,
                       eval_every_epoch=False)
+    model.to(trainer.device)
+    before = heldout(model, data, trainer.device)
     res = trainer.fit(model, data)
+    after = heldout(model, data, trainer.device)
     return {"test_acc": res.test_acc, "train_loss": res.train_loss,
-            "train_acc": res.train_acc, "seconds": round(res.wall_time_s, 2),
+            "train_acc": res.train_acc, "before": before, "after": after,
+            "loss_drop": before["loss"] - after["loss"], "gain": after["acc"] - before["acc"],
+            "seconds": round(res.wall_time_s, 2),
             "images_per_s": round(res.images_per_s), "device": res.device,
             "tier": asdict(tier), "seed": seed, "lr": model.lr,
             "num_train": data.num_train, "num_test": data.num_val}
