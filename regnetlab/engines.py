@@ -83,7 +83,10 @@ class LocalEngine:
 
 def _stop_pool(pool, procs):
     """Drop queued jobs and kill running ones (their results are lost; a rerun redoes them)."""
-    procs = procs or list((getattr(pool, "_processes", None) or {}).values())
+    # the list taken at the start, and any worker the pool started since (it may replace
+    # or add workers while jobs are queued)
+    procs = list({id(p): p for p in [*(procs or []), *(
+        getattr(pool, "_processes", None) or {}).values()]}.values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         proc.terminate()
