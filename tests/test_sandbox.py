@@ -100,10 +100,11 @@ def our_children():
 def token():
     """A word the worker's left-behind sleepers carry; none may be alive after the test."""
     word = f"regnetlab-sandbox-test-{secrets.token_hex(6)}"
+    before = set(our_children())  # other tests' processes are not this test's to judge
     yield word
     if not os.path.isdir("/proc"):
         return
-    left = processes_with(word) + our_children()
+    left = processes_with(word) + [p for p in our_children() if p not in before]
     for pid in left:
         try:
             os.kill(pid, signal.SIGKILL)
