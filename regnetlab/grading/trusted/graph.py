@@ -134,7 +134,7 @@ def build_graph(spec, tensors, state_names):
         raise GraphError("a graph without nodes")
     if len(spec["nodes"]) > MAX_NODES:
         raise GraphError(f"a graph of {len(spec['nodes'])} operations; at most {MAX_NODES}")
-    graph, names, meta = fx.Graph(), {}, {}
+    graph, names = fx.Graph(), {}
     inputs = spec.get("inputs")
     if not (isinstance(inputs, list) and len(inputs) == 1 and isinstance(inputs[0], str)):
         raise GraphError("the network must take exactly one input, the images")
@@ -162,7 +162,7 @@ def build_graph(spec, tensors, state_names):
         raise GraphError("the network must return one tensor of logits")
     graph.output(out)
     graph.lint()
-    return graph, meta
+    return graph
 
 
 def _module_stack(stack):
@@ -201,7 +201,7 @@ class CapturedNetwork(nn.Module):
         self.state = holder
         self.modes = nn.ModuleDict()
         for mode, spec in graphs.items():
-            graph, _ = build_graph(spec, tensors, {k: f"state.{a}" for k, a in self._keys.items()})
+            graph = build_graph(spec, tensors, {k: f"state.{a}" for k, a in self._keys.items()})
             self.modes[mode] = fx.GraphModule(self, graph, class_name=f"Captured_{mode}")
         for gm in self.modes.values():  # each GraphModule copied our holder: point back
             gm.state = self.state

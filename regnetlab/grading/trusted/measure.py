@@ -9,7 +9,6 @@ bottleneck from the branch's middle layer, and a shortcut is *live* when the blo
 output still varies with its input once its residual branch is replaced by zeros. The
 facts are plain JSON, in the shape the tests in ``autograder/`` read.
 """
-import math
 
 import torch
 import torch.nn.functional as F
