@@ -12,9 +12,11 @@ are dropped and running ones killed, and a Ray instance the engine started is sh
 """
 import multiprocessing as mp
 import os
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 ENGINES = ("local", "ray")
+STOP_GRACE_S = 5.0  # how long a stopped job may take to exit by itself before SIGKILL
 
 
 class EngineError(ValueError):
@@ -82,19 +84,30 @@ class LocalEngine:
 
 
 def _stop_pool(pool, procs):
-    """Drop queued jobs and kill running ones (their results are lost; a rerun redoes them)."""
+    """Drop queued jobs and stop running ones (their results are lost; a rerun redoes
+    them); return only once every worker the pool started has exited."""
     # the list taken at the start, and any worker the pool started since (it may replace
-    # or add workers while jobs are queued)
-    procs = list({id(p): p for p in [*(procs or []), *(
-        getattr(pool, "_processes", None) or {}).values()]}.values())
+    # or add workers while jobs are queued); shutdown() stops it starting more
+    known = {}
+    for p in [*(procs or []), *(getattr(pool, "_processes", None) or {}).values()]:
+        known.setdefault(p.pid, p)
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
+    workers = list(known.values())
+    for proc in workers:
         proc.terminate()
-    for proc in procs:
-        proc.join(timeout=5)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for proc in workers:
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in workers:
         if proc.is_alive():  # SIGTERM not honoured in time: no more asking
             proc.kill()
-            proc.join(timeout=5)
+    for proc in workers:
+        proc.join()  # SIGKILL cannot be caught or refused, so this wait ends, loaded or not
+    # the pool's own thread reaps workers too; until it has finished, a worker it reaped
+    # can still look alive (its exit status not yet stored), so wait for that thread
+    if manager is not None:
+        manager.join(timeout=STOP_GRACE_S * 6)
 
 
 def _call(fn, item):
@@ -172,6 +185,8 @@ class RayEngine:
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)
+            if pending:  # a cancelled task is done once its worker has been killed
+                ray.wait(list(pending), num_returns=len(pending), timeout=STOP_GRACE_S * 6)
             if started:
                 ray.shutdown()
 

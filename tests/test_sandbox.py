@@ -9,6 +9,7 @@ carrying its token, is still alive afterwards, and kills it.
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -136,19 +137,64 @@ def looked(tmp_path_factory):
     return report(worker_run), heard, worker_run
 
 
-def runtime_reachable_by_others():
-    """Whether another user can reach our Python (every folder above it searchable): a
-    venv in a private folder (mktemp -d) cannot be run as the worker's own user."""
-    return all(os.stat(p).st_mode & 0o001 for p in Path(sys.prefix).resolve().parents)
+def closed_on_the_way_to_python():
+    """The folders another user may not enter on the way to our Python: the venv, the
+    interpreter it links to and the base installation (pyenv, conda and uv put it in a
+    private home). Only a sandbox without its own mount namespace has to walk them."""
+    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.executable)}
+    return sorted({str(f) for p in paths for f in p.parents if not os.stat(f).st_mode & 0o001})
 
 
 def test_this_machine_allows_every_level():
     if sys.platform != "linux" or not AS_ROOT:
         pytest.skip("all four levels need Linux and root")
-    if not runtime_reachable_by_others():
-        pytest.skip(f"{sys.prefix} lies in a folder other users cannot enter: the worker "
-                    "runs without a separate user here (the report says so)")
+    if not sandbox._bwrap() and closed_on_the_way_to_python():
+        pytest.skip(f"no bubblewrap, and other users cannot enter "
+                    f"{closed_on_the_way_to_python()}: no separate user here (the report says so)")
     assert sandbox.isolation_levels() == ALL
+    assert sandbox.isolation_gaps() == {}
+
+
+def test_a_runtime_in_private_folders_is_reached_by_the_workers_user(tmp_path, monkeypatch):
+    """A Python under a folder of mode 700, in /tmp or a home, still runs as the worker's
+    user: the sandbox shows each folder on the way as searchable, read-only."""
+    requires("mount-namespace", "separate-user")
+    private = Path(tempfile.mkdtemp(dir="/tmp"))  # mode 700, like mktemp -d
+    try:
+        runtime = private / "inner" / "python"
+        runtime.mkdir(parents=True)
+        (runtime / "marker.txt").write_text("reached")
+        monkeypatch.setattr(sandbox, "_runtime_dirs",
+                            lambda real=sandbox._runtime_dirs: [*real(), runtime])
+        box = sandbox._Sandbox(ALL, "private")
+        try:
+            box.fill(tmp_path / "nothing", {})
+            proc = box.start([sys.executable, "-c", f"import os; print(os.getuid(), "
+                              f"open({str(runtime / 'marker.txt')!r}).read())"], threads=1)
+            out, _ = proc.communicate(timeout=60)
+            box.end_survivors(proc)
+        finally:
+            box.remove()
+        assert proc.returncode == 0, out.decode()
+        uid, text = out.decode().split()
+        assert int(uid) in sandbox.UIDS and text == "reached"
+    finally:
+        shutil.rmtree(private)
+
+
+def test_a_level_not_in_force_is_explained(monkeypatch):
+    monkeypatch.setattr(sandbox, "isolation_levels", lambda: ["pid-namespace", "net-namespace"])
+    monkeypatch.setattr(sandbox, "_as_root", lambda: False)
+    gaps = sandbox.isolation_gaps()
+    assert list(gaps) == ["mount-namespace", "separate-user"]
+    assert "not run as root" in gaps["separate-user"]
+    monkeypatch.setattr(sandbox, "_as_root", lambda: True)
+    monkeypatch.setattr(sandbox, "_setpriv", lambda: "/usr/bin/setpriv")
+    monkeypatch.setattr(sandbox, "_closed_folders", lambda: [Path("/home/me")])
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    gaps = sandbox.isolation_gaps()
+    assert gaps["separate-user"].startswith("the worker's user cannot enter /home/me")
+    assert gaps["mount-namespace"].startswith("bubblewrap is not installed")
 
 
 def test_the_worker_imports_the_package_copy_and_sees_no_checkout(looked):
@@ -353,8 +399,7 @@ def test_without_bubblewrap_the_probe_falls_back(monkeypatch):
     sandbox._probe.cache_clear()
     try:
         # outside a mount namespace another user can run our Python only if it may reach it
-        reachable = all(os.stat(p).st_mode & 0o001
-                        for p in Path(os.path.realpath(sys.executable)).parents)
+        reachable = not closed_on_the_way_to_python()
         user = ["separate-user"] if sandbox._setpriv() and reachable else []
         spaces = ["pid-namespace", "net-namespace"] if sys.platform == "linux" else []
         if sandbox._unshare():

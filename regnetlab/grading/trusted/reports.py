@@ -45,6 +45,8 @@ def table(result):
     lines.append(f"  tier {result.meta.get('tier')}; training {result.meta.get('training')}; "
                  f"{result.meta.get('seconds', 0):.0f} s")
     lines.append("  isolation: " + ", ".join(result.meta.get("isolation") or ["none"]))
+    for level, why in (result.meta.get("isolation_gaps") or {}).items():
+        lines.append(f"    no {level}: {why}")
     return "\n".join(lines) + "\n"
 
 

