@@ -31,8 +31,8 @@ from pathlib import Path, PurePosixPath
 MAX_MEMBERS = 2000
 MAX_TOTAL_BYTES = 200 * 2 ** 20   # a submission is a few Python files; a repo clone is more
 MAX_FILE_BYTES = 50 * 2 ** 20
-MAX_COPY_BYTES = 5 * 2 ** 20      # the exercise folder's Python files, copied to grade
-EXERCISE_FILE = re.compile(r"^ex\d+_\w+\.py$")  # ex1_deeper_regnetx.py ...
+MAX_COPY_BYTES = 40 * 2 ** 20     # the exercise folder's Python files and notebooks (outputs)
+EXERCISE_FILE = re.compile(r"^ex\d+_\w+\.(py|ipynb)$")  # ex1_deeper_regnetx.py or .ipynb
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "__MACOSX", ".venv"}
 GRADESCOPE_METADATA = "submission_metadata.yml"
 
@@ -117,7 +117,7 @@ def safe_extract(zip_path, dest, max_total=MAX_TOTAL_BYTES, max_file=MAX_FILE_BY
 # -- one submission: where its exercises are, and what they hash to ----------------------
 
 def _has_exercises(folder):
-    return any(EXERCISE_FILE.match(p.name) and p.is_file() for p in Path(folder).glob("ex*.py"))
+    return any(EXERCISE_FILE.match(p.name) and p.is_file() for p in Path(folder).glob("ex*"))
 
 
 def _subdirs(folder):
@@ -126,7 +126,7 @@ def _subdirs(folder):
 
 
 def exercise_folder(root):
-    """The folder of a submission that holds its ``exN_*.py`` files.
+    """The folder of a submission that holds its ``exN_*.py`` (or ``.ipynb``) files.
 
     Looks at ``root``, ``root/exercises``, then the same one folder down when ``root``
     holds exactly one folder (a zip of a repository). SubmissionError when none does.
@@ -139,19 +139,23 @@ def exercise_folder(root):
     for c in candidates:
         if c.is_dir() and not c.is_symlink() and _has_exercises(c):
             return c
-    raise SubmissionError("no exercise files found: expected ex1_deeper_regnetx.py ... "
-                          "(exN_*.py) at the top, in exercises/, or one folder down")
+    raise SubmissionError("no exercise files found: expected ex1_deeper_regnetx.py or "
+                          ".ipynb ... (exN_*.py, exN_*.ipynb) at the top, in exercises/, "
+                          "or one folder down")
 
 
 def exercise_files(folder):
-    """The Python files of an exercise folder that grading reads, sorted, size-capped."""
+    """The Python files and exercise notebooks of an exercise folder that grading reads,
+    sorted, size-capped."""
     files, total = [], 0
-    for path in sorted(Path(folder).glob("*.py")):
+    found = [*Path(folder).glob("*.py"), *(p for p in Path(folder).glob("ex*.ipynb")
+                                           if EXERCISE_FILE.match(p.name))]
+    for path in sorted(found):
         if path.is_symlink() or not path.is_file():
             continue
         total += path.stat().st_size
         if total > MAX_COPY_BYTES:
-            raise SubmissionError(f"the Python files in {Path(folder).name}/ exceed "
+            raise SubmissionError(f"the Python files and notebooks in {Path(folder).name}/ exceed "
                                   f"{MAX_COPY_BYTES // 2 ** 20} MiB")
         files.append(path)
     return files

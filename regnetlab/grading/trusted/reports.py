@@ -36,8 +36,15 @@ def table(result):
             msg = o.message.replace("\n", " ")
             lines.append(f"      -> {msg[:400]}{'...' if len(msg) > 400 else ''}")
     lines.append("")
+    sources = result.meta.get("sources") or {}
     for ex, (score, top) in result.by_exercise().items():
-        lines.append(f"  {ex}: {_fmt(score)}/{_fmt(top)}")
+        src = sources.get(ex) or {}
+        lines.append(f"  {ex}: {_fmt(score)}/{_fmt(top)}"
+                     + (f"  (graded from {src['file']})" if src.get("file") else ""))
+        for note in [src.get("not_graded"), *src.get("notes", []),
+                     *(f"not run when graded: {w}" for w in src.get("left_out", []))]:
+            if note:
+                lines.append(f"      {note}")
     pct = 100 * result.score / result.max_score if result.max_score else 0.0
     lines.append(f"  total: {_fmt(result.score)}/{_fmt(result.max_score)} points ({pct:.0f}%)"
                  + (f"; {_fmt(result.not_graded)} points not graded (skipped)"

@@ -18,13 +18,16 @@ seed 0, and graded the same way every run.
 import math
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+from .. import intake
 from ..exercises import EXERCISES
 from .answers import ExerciseFacts
-from .sandbox import LEVELS, Limits, LiveWorkers, isolation_gaps, isolation_levels, run_worker
+from .sandbox import (LEVELS, Limits, LiveWorkers, WorkerRun, isolation_gaps, isolation_levels,
+                      run_worker)
 from .training import GRADING_SEED, calibration_file, load_data, load_thresholds, pick_tier
 
 REPO = Path(__file__).resolve().parents[3]
@@ -74,6 +77,12 @@ class GradeSession:
         if self.device == "cuda":
             self.jobs = 1  # one GPU: workers take turns
         self.live = LiveWorkers()
+        # which file each exercise is graded from (a notebook converted): the workers
+        # import this staged copy, never the submission's folder itself
+        self.staged = Path(tempfile.mkdtemp(prefix="regnetlab-intake-"))
+        self.sources = intake.stage(self.submission, self.staged,
+                                    {ex: m for ex, m in EXERCISES.items()
+                                     if self.only is None or ex in self.only})
         self.runs, self._pool = {}, None
         self._dataset, self._data_lock = None, threading.Lock()
         # measurements run in threads of this process, one torch thread each: the same
@@ -99,7 +108,11 @@ class GradeSession:
         """Worker in the sandbox, then the trusted measurement of what it sent back."""
         from .measure import measure_exercise
         worker_options = {"seed": GRADING_SEED}  # the worker learns nothing else
-        run = run_worker(exercise, self.submission, worker_options, self.limits,
+        source = self.sources[exercise]
+        if source.error:  # a notebook that cannot be read: nothing to start a worker on
+            run = WorkerRun(exercise, returncode=0, isolation=isolation_levels())
+            return run, {"measurer": {"ok": False, "error": source.error}}, 0.0, {}
+        run = run_worker(exercise, self.staged, worker_options, self.limits,
                          live=self.live)
         t0 = time.perf_counter()
         if self.live.stopped:
@@ -112,6 +125,12 @@ class GradeSession:
             probes = {"measurer": {"ok": False, "error": (
                 f"the grader's measurement failed ({type(e).__name__}: {e}); please tell "
                 "your instructor")[:2000]}}
+        for answer in probes.values():  # errors point at the notebook's cells
+            if isinstance(answer, dict) and "error" in answer:
+                answer["error"] = source.locate(answer["error"])
+            value = answer.get("value") if isinstance(answer, dict) else None
+            if isinstance(value, dict) and "error" in value:
+                value["error"] = source.locate(value["error"])
         # each training run is a task of its own, so that an exercise with four networks
         # to train (ex3) uses every thread once the other exercises are done
         training = {probe: self._pool.submit(job) for probe, job in later.items()}
@@ -141,6 +160,7 @@ class GradeSession:
             self.live.kill_all()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        intake.remove(self.staged)
 
     def thresholds(self):
         """Accuracy thresholds for this tier (read before any worker started)."""
@@ -177,6 +197,7 @@ class GradeSession:
                 "training": f"off: {self.no_training}" if self.no_training else "on",
                 "data": self.data, "isolation": self.isolation(),
                 "isolation_gaps": self.isolation_gaps(),
+                "sources": {ex: src.describe() for ex, src in sorted(self.sources.items())},
                 "timeout_s": self.limits.timeout_s, "jobs": self.jobs,
                 "workers": {ex: {"seconds": round(r.elapsed_s, 1), "returncode": r.returncode,
                                  "timed_out": r.timed_out, "output_chars": r.output_chars,

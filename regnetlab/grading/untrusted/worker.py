@@ -9,11 +9,14 @@ could be made to say raises a score. Before any student code runs it caps its ow
 resources with hard limits (address space, file size, CPU time, core dumps).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -21,6 +24,39 @@ from pathlib import Path
 GiB = 1024 ** 3
 ERROR_CHARS = 1500
 MAX_FILE_BYTES = 64 * 2 ** 20  # the sandbox reads no larger file back
+# Each phase of the student's code gets its own limit, so that a hang is named fast and
+# the whole exercise's limit is left for slow runners. The reference solutions' slowest
+# phase, measured on the 2-core CPU while other jobs loaded it ("phases" in the worker's
+# answers.json): import 0.001 s, build 0.11 s (ex3), capture 1.9 s (ex1); each limit
+# is 20x that or more.
+PHASE_LIMITS_S = {"import": 20.0, "build": 20.0, "capture": 40.0}
+
+
+class PhaseTimeout(BaseException):
+    """A phase of the student's code ran past its limit (a BaseException, so that an
+    ``except Exception`` in the student's code does not swallow it)."""
+
+
+@contextlib.contextmanager
+def phase(kind, what, log):
+    """Run the body with the phase's limit; record how long it took in ``log``."""
+    limit = PHASE_LIMITS_S[kind]
+
+    def expired(signum, frame):
+        raise PhaseTimeout(f"{what} did not return within {limit:g} s (the limit for "
+                           f"its {kind}): does it loop forever, wait, or train?")
+    timed = threading.current_thread() is threading.main_thread()  # signals: main only
+    previous = signal.signal(signal.SIGALRM, expired) if timed else None
+    if timed:
+        signal.setitimer(signal.ITIMER_REAL, limit)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        log.append({"phase": kind, "of": what, "seconds": round(time.perf_counter() - start, 3)})
 
 
 def limit_resources(memory_gb, timeout_s, threads):
@@ -44,6 +80,8 @@ def describe_error(exc, code_dir):
     """``Type: message (file.py, line N, in function)`` pointing into the student's code."""
     if isinstance(exc, SystemExit):
         text = f"SystemExit: your code called sys.exit({exc.code!r}) or exit()"
+    elif isinstance(exc, PhaseTimeout):
+        text = str(exc)
     elif isinstance(exc, MemoryError) or (
             isinstance(exc, RuntimeError) and "allocate" in str(exc)):
         text = (f"{type(exc).__name__}: {_text(exc)} (the grader caps a worker's memory; "
@@ -106,13 +144,15 @@ def materialize(model, in_channels):
     model.train(was_training)
 
 
-def capture_network(spec, module, seed):
+def capture_network(spec, module, seed, phases=None):
     import torch
     from torch import nn
 
     from . import capture
     torch.manual_seed(seed)
-    model = spec.build(module)
+    phases = [] if phases is None else phases
+    with phase("build", spec.label, phases):
+        model = spec.build(module)
     if not isinstance(model, nn.Module):
         raise TypeError(f"{spec.label} returned a {type(model).__name__}, expected an "
                         "nn.Module (a d2l Classifier)")
@@ -120,8 +160,9 @@ def capture_network(spec, module, seed):
     if in_channels != 1:
         raise ValueError(f"{spec.label}.in_channels = {in_channels!r}; Fashion-MNIST images "
                          "have 1 channel")
-    materialize(model, 1)
-    data = capture.capture(model, spec.captures)
+    with phase("capture", f"capturing {spec.label}", phases):
+        materialize(model, 1)
+        data = capture.capture(model, spec.captures)
     lr = getattr(model, "lr", None)
     meta = {"name": spec.name, "class": type(model).__name__, "graphs": data["graphs"],
             "lr": lr if isinstance(lr, (int, float)) and not isinstance(lr, bool)
@@ -152,12 +193,14 @@ def main(argv=None):
     import torch
     from safetensors.torch import save
     report = {"worker": {"python": sys.version.split()[0], "torch": torch.__version__,
-                         "limits_not_applied": skipped}, "probes": {}, "networks": {}}
+                         "limits_not_applied": skipped}, "probes": {}, "networks": {},
+              "phases": []}
     probes = report["probes"]
     sys.path.insert(0, args.code_dir)
     describe = lambda e: describe_error(e, args.code_dir)  # noqa: E731
     try:
-        module = load_student_module(exercise, args.code_dir)
+        with phase("import", f"importing {exercise.MODULE}", report["phases"]):
+            module = load_student_module(exercise, args.code_dir)
         probes["import"] = {"ok": True, "value": {
             "names": sorted(n for n in vars(module) if not n.startswith("_"))[:500]}}
     except BaseException as e:  # noqa: B036 - SystemExit too
@@ -168,7 +211,8 @@ def main(argv=None):
             break
         t0 = time.perf_counter()
         try:
-            meta, tensors = capture_network(spec, module, options.get("seed", 0))
+            meta, tensors = capture_network(spec, module, options.get("seed", 0),
+                                            report["phases"])
             stem = f"net-{i}"
             (out / f"{stem}.json").write_text(capture.dumps(meta))
             (out / f"{stem}.safetensors").write_bytes(save(tensors))
@@ -177,7 +221,9 @@ def main(argv=None):
         except capture.CaptureError as e:
             report["networks"][spec.name] = {"error": f"{spec.label}: {e}"[:ERROR_CHARS]}
         except BaseException as e:  # noqa: B036
-            report["networks"][spec.name] = {"error": f"{spec.label}: {describe(e)}"}
+            text = describe(e)  # a timeout names the object itself
+            report["networks"][spec.name] = {
+                "error": text if text.startswith(spec.label) else f"{spec.label}: {text}"}
     for name, answer in exercise.ANSWERS.items():
         if module is None:
             break
