@@ -362,3 +362,33 @@ def test_gradebook_cells_never_become_spreadsheet_formulas():
     assert rows[0] == ["student", "ex1", "ex2", "ex3", "ex4", "total", "isolation",
                        "seconds", "error"]
     assert rows[1][0] == "'=HYPERLINK(1)" and rows[1][-1] == "'-bad"
+
+
+def test_a_class_that_handed_in_notebooks_a_hanging_one_among_them(tmp_path, env):
+    """Notebooks only (as Colab downloads them), beside the stubs, and one that hangs."""
+    from test_notebook_intake import as_notebook
+    hangs = SOLUTION.replace("stem_channels, groups, bot_mul = 32, 16, 1",
+                             "import time\n        time.sleep(3600)\n"
+                             "        stem_channels, groups, bot_mul = 32, 16, 1")
+    assert hangs != SOLUTION
+    klass = tmp_path / "class"
+    for student, files in {"nora": {"ex1_deeper_regnetx.ipynb": as_notebook(SOLUTION)},
+                           "nick": {"ex1_deeper_regnetx.ipynb": as_notebook(SOLUTION),
+                                    "ex1_deeper_regnetx.py": STUB},
+                           "hana": {"ex1_deeper_regnetx.ipynb": as_notebook(hangs)}}.items():
+        (klass / student).mkdir(parents=True)
+        for name, text in files.items():
+            (klass / student / name).write_text(text)
+    start = time.monotonic()
+    done = run_grade_many(["class", "--out", "out", "--jobs", "2", *FAST], env, tmp_path)
+    took = time.monotonic() - start
+    assert done.returncode == 0, done.stdout + done.stderr
+    book = gradebook(tmp_path / "out")
+    assert {s: (book[s]["ex1"], book[s]["total"]) for s in book} == {
+        "hana": ("0", "0"), "nick": ("23", "23"), "nora": ("23", "23")}
+    hana = json.loads((tmp_path / "out" / "students" / "hana.json").read_text())
+    assert hana["seconds"] < 60 and took < 120, (hana["seconds"], took)
+    messages = [t["message"] for t in hana["grade"]["tests"] if t["status"] == "failed"]
+    assert "DeepRegNetX() did not return within" in messages[0]
+    nick = json.loads((tmp_path / "out" / "students" / "nick.json").read_text())
+    assert nick["grade"]["sources"]["ex1"]["file"] == "ex1_deeper_regnetx.ipynb"

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -283,6 +284,30 @@ def test_gradescope_zip_grades_the_solutions_full_and_the_stubs_zero(gradescope)
     assert stubs["score"] == 0
     assert all(t["output"] for t in stubs["tests"] if t["max_score"] > 0)
     assert any("NotImplementedError" in t["output"] for t in stubs["tests"])
+
+
+def test_gradescope_zip_grades_notebooks_and_reports_a_hang_fast(gradescope, tmp_path):
+    from test_notebook_intake import as_notebook
+    root, env = gradescope
+    notebooks = []
+    for path in sorted(SOLUTIONS.glob("ex*.py")):
+        notebooks.append(tmp_path / f"{path.stem}.ipynb")
+        notebooks[-1].write_text(as_notebook(path.read_text()))
+    full, _ = run_autograder(root, env, notebooks)
+    graded = [t for t in full["tests"] if t["max_score"] > 0]
+    assert graded and all(t["score"] == t["max_score"] for t in graded), full
+    assert "graded from ex3_vionet.ipynb" in full["output"]
+    solution = (SOLUTIONS / "ex1_deeper_regnetx.py").read_text()
+    hangs = tmp_path / "hang" / "ex1_deeper_regnetx.ipynb"
+    hangs.parent.mkdir()
+    hangs.write_text(as_notebook(solution.replace(
+        "stem_channels, groups, bot_mul = 32, 16, 1",
+        "while True:\n            pass\n        stem_channels, groups, bot_mul = 32, 16, 1")))
+    start = time.monotonic()
+    hung, _ = run_autograder(root, env, [hangs])
+    assert time.monotonic() - start < 60
+    assert hung["score"] == 0
+    assert any("DeepRegNetX() did not return within" in t["output"] for t in hung["tests"])
 
 
 def test_gradescope_zip_answers_an_empty_submission_with_a_message(gradescope):
