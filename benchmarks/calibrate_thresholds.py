@@ -148,16 +148,26 @@ class Cache:
         return self.rows[key]
 
 
-def calibrate(key, space, n, seeds, tier, data, cache, deadline=None):
+def calibrate(key, space, n, seeds, tier, data, cache, deadline=None, cached_only=False,
+              decide_it=True):
     """One key's runs and decision. With a ``deadline`` (time.time()), the reference and
     both controls run first, then each further design on every seed while time is left
-    (designs already in the cache always count); the designs covered are recorded."""
+    (designs already in the cache always count); the designs covered are recorded.
+    ``cached_only``: nothing is trained, None when the reference or a control is missing."""
     designs = draws(space, n, random.Random(DRAW_SEED))
     jobs = [(d, None) for d in designs[:1]] + [(space.reference, c) for c in CONTROLS] \
         + [(d, None) for d in designs[1:]]
     done, skipped = {}, []
     for i, (design, control) in enumerate(jobs):
         cached = all(cache.has(design, s, control) for s in seeds)
+        if cached_only and not cached:
+            if i < 1 + len(CONTROLS):
+                what = design.label if control is None else f"CONTROL {control}"
+                print(f"{key}: not calibrated: {what} is not in the cache on every seed "
+                      f"{seeds}", flush=True)
+                return None
+            skipped.append(design.label)
+            continue
         late = deadline is not None and time.time() >= deadline
         if i >= 1 + len(CONTROLS) and late and not cached:  # never the reference or controls
             skipped.append(design.label)
@@ -172,6 +182,8 @@ def calibrate(key, space, n, seeds, tier, data, cache, deadline=None):
     runs = [r for d in covered for r in done[(d.label, None)]]
     controls = [r for c in CONTROLS for r in done[(space.reference.label, c)]]
     designs = covered
+    if not decide_it:
+        return None
     decision = decide(runs, controls)
     if decision is None:
         raise SystemExit(f"{key}: no measure in {list(MEASURES)} separates every valid run "
@@ -244,6 +256,10 @@ def main(argv=None):
     p.add_argument("--runs-only", action="store_true",
                    help="--tier gpu: train into --cache and write nothing else (to run keys "
                         "side by side, then decide from the merged caches)")
+    p.add_argument("--cached-only", action="store_true",
+                   help="--tier gpu: train nothing; decide from the runs in --cache (a design "
+                        "counts once every seed of it is there; a key without its reference "
+                        "and controls is left out, and said so)")
     p.add_argument("--reduced-data", default=None, metavar="TRAIN,TEST",
                    help="--tier gpu: the first TRAIN training and TEST test images only, to "
                         "test this path on a CPU; recorded in --out, refused with --apply")
@@ -253,14 +269,18 @@ def main(argv=None):
                    help="--tier gpu: write the measured GPU tier into this file, keeping its "
                         "CPU tier")
     args = p.parse_args(argv)
-    if len(args.seeds) < 3:
+    if len(args.seeds) < 3 and not args.runs_only:  # runs only: a later call decides
         p.error("--seeds: calibrate on at least 3 seeds")
     if args.n < (1 if args.tier == "gpu" else 6):
         p.error("--n: calibrate on at least 6 designs per key (1 with --tier gpu)")
     if args.tier == "cpu" and (args.budget_s is not None or args.runs_only or args.compare
-                               or args.apply or args.reduced_data or args.device == "cuda"):
-        p.error("--budget-s, --runs-only, --reduced-data, --compare, --apply and --device "
-                "cuda go with --tier gpu only: the CPU tier is calibrated on the CPU, in full")
+                               or args.apply or args.reduced_data or args.cached_only
+                               or args.device == "cuda"):
+        p.error("--budget-s, --runs-only, --cached-only, --reduced-data, --compare, --apply "
+                "and --device cuda go with --tier gpu only: the CPU tier is calibrated on "
+                "the CPU, in full")
+    if args.runs_only and args.cached_only:
+        p.error("--runs-only with --cached-only: one trains, the other must not")
     if args.apply and args.reduced_data:
         p.error("--apply with --reduced-data: thresholds from reduced data are not the "
                 "tier's; apply only a full calibration")
@@ -335,17 +355,23 @@ def main_gpu(args, todo):
             tier = reduced(tier, *parse_reduced(args.reduced_data))
     except ValueError as e:
         raise SystemExit(f"calibrate_thresholds.py: {e}") from None
-    if args.out == str(REPO / "autograder" / "calibration.json"):
+    if not args.runs_only and args.out == str(REPO / "autograder" / "calibration.json"):
         raise SystemExit("--tier gpu: --out names the result file (e.g. benchmarks/results/"
                          "gpu-NAME-calibration.json); --apply writes calibration.json")
-    data = load_data(tier, device=device)
+    data = None if args.cached_only else load_data(tier, device=device)
     started = time.time()
     deadline = None if args.budget_s is None else started + args.budget_s
     cache = Cache(args.cache, tier="gpu-reduced" if tier.reduced else "gpu", device=device)
-    models = {key: calibrate(key, space, args.n, args.seeds, tier, data, cache, deadline)
+    models = {key: calibrate(key, space, args.n, args.seeds, tier, data, cache, deadline,
+                             args.cached_only, decide_it=not args.runs_only)
               for key, space in todo.items()}
     if args.runs_only:
         return
+    missing = sorted(k for k, m in models.items() if m is None)
+    models = {k: m for k, m in models.items() if m is not None}
+    if not models:
+        raise SystemExit("calibrate_thresholds.py: no key could be calibrated from the runs "
+                         f"in {args.cache}")
     payload = {
         "version": 2, "written_by": "benchmarks/calibrate_thresholds.py --tier gpu",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -354,11 +380,14 @@ def main_gpu(args, todo):
         "python": platform.python_version(), "budget_s": args.budget_s,
         "seconds": round(time.time() - started),
         "designs_per_key": {k: len(m["designs"]) for k, m in models.items()},
-        "tier": asdict(tier), "models": models}
+        "not_calibrated": missing, "tier": asdict(tier), "models": models}
     write_json(args.out, payload)
     print(f"\nwrote {args.out}")
     if args.compare:
         print(compare(json.loads(Path(args.compare).read_text()), payload, args.compare))
+    if args.apply and missing:
+        raise SystemExit(f"--apply: {', '.join(missing)} not calibrated; the GPU tier needs "
+                         "every key (rerun with more time, the cache keeps what was done)")
     if args.apply:
         target = Path(args.apply)
         recorded = json.loads(target.read_text())
@@ -387,6 +416,9 @@ def compare(recorded, measured, name="calibration.json"):
                      f"lowest valid {m['lowest_valid']:.3f}, highest failed control "
                      f"{m['highest_failed_control']:.3f}" + ("; unchanged" if same else
                                                               "; CHANGED"))
+    for key in measured.get("not_calibrated", []):
+        lines.append(f"  {key}: not calibrated (its reference or a control is missing on some "
+                     "seed); the recorded threshold stays")
     return "\n".join(lines)
 
 
