@@ -3,9 +3,10 @@
 ``regnetlab grade --tier gpu`` runs the GPU tier's recipe (all images, 2 epochs, batch 128,
 bfloat16 autocast, the GPU thresholds) on whatever device there is; ``--reduced-data``
 makes that path short enough for a CPU test, and every report says it was reduced.
-Also the CPU-checkable parts of ``benchmarks/gpu_check.sh``. Only
-``test_gpu_tier_grades_ex2_on_the_cpu`` trains on real data (slow, about 45 s on a
-2-core CPU); the rest take a few seconds.
+Also the CPU-checkable parts of ``benchmarks/gpu_check.sh`` and of
+``calibrate_thresholds.py --tier gpu``. Only ``test_gpu_tier_grades_ex2_on_the_cpu`` trains
+on real data (slow: 37 s on a shared 2-core CPU, two gradings of ex2); the rest take about
+20 s together, most of it starting ``regnetlab grade`` to see its errors.
 """
 import json
 import os
@@ -217,3 +218,89 @@ def test_gpu_check_refuses_to_run_without_cuda():
         assert proc.stderr.strip().startswith("gpu_check.sh: no CUDA GPU on this machine")
         assert "--dry-run" in proc.stderr and "===" not in proc.stdout  # no step ran
     assert sorted(results.iterdir()) == before
+
+
+# -- calibrate_thresholds.py --tier gpu: deciding from runs made elsewhere (no training) -------
+
+def _calibrate(capsys, *args):
+    """calibrate_thresholds.main(args) here: (exit status, stdout, stderr + exit message)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_thresholds", REPO / "benchmarks" / "calibrate_thresholds.py")
+    module = importlib.util.module_from_spec(spec)
+    code, message = 0, ""
+    threads, path = torch.get_num_threads(), list(sys.path)  # main() sets both; put back
+    try:
+        spec.loader.exec_module(module)
+        module.main(list(args))
+    except SystemExit as e:
+        code, message = (e.code, "") if isinstance(e.code, int) else (1, str(e.code))
+    finally:
+        torch.set_num_threads(threads)
+        sys.path[:] = path
+    out, err = capsys.readouterr()
+    return code, out, err + message
+
+
+def _gpu_runs(path, reference, valid_acc, seeds=(0, 1, 2)):
+    """A cache of GPU-tier runs as the side-by-side processes write them (made up here)."""
+    rows = []
+    for seed in seeds:
+        for control, acc, drop in ((None, valid_acc, 2.0), ("untrained", 0.1, 0.0),
+                                   ("head-only", 0.8, 1.95)):
+            rows.append({"design": reference, "seed": seed, "control": control, "tier": "gpu",
+                         "device": "cuda", "test_acc": acc + seed / 100, "loss_drop": drop,
+                         "gain": 0.5, "before": {"loss": 3.0, "acc": 0.1},
+                         "after": {"loss": 1.0, "acc": acc}, "train_loss": 1.0, "seconds": 1.0})
+    rows.append(dict(rows[0], tier="cpu", test_acc=0.0))  # another tier's run: never used
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_gpu_calibration_decides_compares_and_applies_from_cached_runs(tmp_path, capsys):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import designs
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    key = "ex4.PerfectMLP"
+    _gpu_runs(tmp_path / "runs.jsonl", designs.PERFECT_MLP.reference.label, 0.9)
+    recorded = tmp_path / "calibration.json"
+    shutil.copyfile(REPO / "autograder" / "calibration.json", recorded)
+    out = tmp_path / "gpu.json"
+    common = ["--tier", "gpu", "--device", "cpu", "--cached-only", "--n", "1",
+              "--cache", str(tmp_path / "runs.jsonl"), "--out", str(out)]
+    code, out_text, err = _calibrate(capsys, *common, "--compare", str(recorded))
+    assert code == 0, out_text + err
+    result = json.loads(out.read_text())
+    m = result["models"][key]
+    # head-only (0.82, drop 1.95) is too close to fail on either measure; the untrained
+    # control (0.12) is not
+    assert (m["measure"], m["threshold"], m["fails"]) == ("test_acc", {"test_acc": 0.51},
+                                                          ["untrained"])
+    assert result["tier"]["name"] == "gpu" and result["device"] == "cpu"
+    assert set(result["not_calibrated"]) == {"ex1.DeepRegNetX", "ex2.DeResNeXt", "ex3.VioNet"}
+    assert f"{key}: test_acc 0.39 -> test_acc 0.51" in out_text and "CHANGED" in out_text
+    assert "ex1.DeepRegNetX: not calibrated" in out_text
+
+    # --apply refuses a GPU tier with keys missing, and leaves the file as it was
+    before = recorded.read_text()
+    code, _, err = _calibrate(capsys, *common, "--apply", str(recorded))
+    assert code != 0 and "--apply: ex1.DeepRegNetX, ex2.DeResNeXt, ex3.VioNet not " \
+        "calibrated" in err
+    assert recorded.read_text() == before
+    code, out_text, err = _calibrate(capsys, *common, "--keys", key, "--apply", str(recorded))
+    assert code == 0, out_text + err
+    applied = json.loads(recorded.read_text())
+    assert applied["tiers"]["cpu"] == json.loads(before)["tiers"]["cpu"]
+    assert applied["tiers"]["gpu"]["models"][key]["threshold"] == {"test_acc": 0.51}
+    assert "derived_from" not in applied["tiers"]["gpu"]
+
+
+def test_gpu_calibration_options_are_checked(capsys):
+    for args, words in ((["--budget-s", "10"], "go with --tier gpu only"),
+                        (["--tier", "gpu", "--runs-only", "--cached-only"], "one trains"),
+                        (["--tier", "gpu", "--reduced-data", "512,256", "--apply", "x.json"],
+                         "--apply with --reduced-data"),
+                        (["--tier", "gpu", "--seeds", "0"], "--seeds: calibrate on at least 3")):
+        code, _, err = _calibrate(capsys, *args)
+        assert code == 2 and words in err, err
