@@ -13,10 +13,18 @@ gradient line). Per key, the first measure of ``MEASURES`` that separates every 
 run from the controls by two margins gets the midpoint as threshold (both controls if
 possible, else the untrained one); the script refuses a key that no measure separates.
 
-The GPU tier is not measured here: ``--gpu-from`` derives it from the measured H200 runs
-(``../shared/measurements/gpu-tier-h200.jsonl``). See ``autograder/CALIBRATION.md``.
+The CPU tier's calibration writes ``autograder/calibration.json``, with the GPU tier
+derived (``--gpu-from``) from the measured H200 runs of the reference solutions. With
+``--tier gpu`` the GPU tier is calibrated the same way on a GPU (``benchmarks/gpu_check.sh``
+runs it): its recipe, on ``--device`` (cuda by default), the reference design and both
+controls first, then the extremes and draws for as long as ``--budget-s`` allows; the
+result goes to ``--out`` (a file under ``benchmarks/results/`` naming the GPU), ``--compare``
+prints what changed against the recorded GPU thresholds and ``--apply`` writes them into
+``autograder/calibration.json``. See ``autograder/CALIBRATION.md``.
 
 Usage: OMP_NUM_THREADS=1 nice python benchmarks/calibrate_thresholds.py --n 9 --cache runs.jsonl
+       python benchmarks/calibrate_thresholds.py --tier gpu --budget-s 200 --cache gpu.jsonl \
+           --out benchmarks/results/gpu-NAME-calibration.json --compare autograder/calibration.json
 (``--list``: the designs, ``--table``: the Markdown tables of CALIBRATION.md; nothing trained)
 """
 import argparse
@@ -62,8 +70,9 @@ def captured(design, seed, lr=None):
 
     from regnetlab.grading.untrusted import capture
     from regnetlab.grading.untrusted.worker import capture_network
+    # train=...: a trained network's train-mode graph is captured too (as the grader does)
     spec = Network(design.label, design.label,
-                   lambda _module: design() if lr is None else design(lr=lr))
+                   lambda _module: design() if lr is None else design(lr=lr), train="calibration")
     meta, tensors = capture_network(spec, None, seed)
     return load_network(capture.dumps(meta).encode(), save(tensors))
 
@@ -75,13 +84,15 @@ def freeze_body(net):
     return net
 
 
-def run(design, seed, tier, data, control=None):
+def run(design, seed, tier, data, control=None, device=None):
     t0, cpu0 = time.perf_counter(), time.process_time()
     net = captured(design, seed, lr=0.0 if control == "untrained" else None)
     if control == "head-only":
         freeze_body(net)
-    res = short_train(net, tier, data, seed=seed)
-    return {"design": design.label, "seed": seed, "control": control,
+    res = short_train(net, tier, data, seed=seed, device=device)
+    extra = {} if tier.name == "cpu" else {
+        "tier": tier.name + ("-reduced" if tier.reduced else ""), "device": res["device"]}
+    return {"design": design.label, "seed": seed, "control": control, **extra,
             "test_acc": round(res["test_acc"], 4), "gain": round(res["gain"], 4),
             "before": {k: round(v, 4) for k, v in res["before"].items()},
             "after": {k: round(v, 4) for k, v in res["after"].items()},
@@ -116,41 +127,73 @@ def decide(runs, controls):
 class Cache:
     """Runs already made (a JSON line each), so an interrupted calibration resumes."""
 
-    def __init__(self, path):
-        self.path, self.rows = (Path(path) if path else None), {}
+    def __init__(self, path, tier="cpu", device=None):
+        self.path, self.rows, self.device = (Path(path) if path else None), {}, device
         if self.path and self.path.is_file():
             for line in self.path.read_text().splitlines():
                 r = json.loads(line)
-                self.rows[(r["design"], r["seed"], r["control"])] = r
+                if r.get("tier", "cpu") == tier:  # one tier's runs never stand in for another's
+                    self.rows[(r["design"], r["seed"], r["control"])] = r
+
+    def has(self, design, seed, control=None):
+        return (design.label, seed, control) in self.rows
 
     def run(self, design, seed, tier, data, control=None):
         key = (design.label, seed, control)
         if key not in self.rows:
-            self.rows[key] = run(design, seed, tier, data, control)
+            self.rows[key] = run(design, seed, tier, data, control, self.device)
             if self.path:
                 with self.path.open("a") as f:
                     f.write(json.dumps(self.rows[key]) + "\n")
         return self.rows[key]
 
 
-def calibrate(key, space, n, seeds, tier, data, cache):
+def calibrate(key, space, n, seeds, tier, data, cache, deadline=None, cached_only=False,
+              decide_it=True):
+    """One key's runs and decision. With a ``deadline`` (time.time()), the reference and
+    both controls run first, then each further design on every seed while time is left
+    (designs already in the cache always count); the designs covered are recorded.
+    ``cached_only``: nothing is trained, None when the reference or a control is missing."""
     designs = draws(space, n, random.Random(DRAW_SEED))
-    runs, controls = [], []
-    for design in designs:
+    jobs = [(d, None) for d in designs[:1]] + [(space.reference, c) for c in CONTROLS] \
+        + [(d, None) for d in designs[1:]]
+    done, skipped = {}, []
+    for i, (design, control) in enumerate(jobs):
+        cached = all(cache.has(design, s, control) for s in seeds)
+        if cached_only and not cached:
+            if i < 1 + len(CONTROLS):
+                what = design.label if control is None else f"CONTROL {control}"
+                print(f"{key}: not calibrated: {what} is not in the cache on every seed "
+                      f"{seeds}", flush=True)
+                return None
+            skipped.append(design.label)
+            continue
+        late = deadline is not None and time.time() >= deadline
+        if i >= 1 + len(CONTROLS) and late and not cached:  # never the reference or controls
+            skipped.append(design.label)
+            continue
+        done[(design.label, control)] = []
         for seed in seeds:
-            runs.append(cache.run(design, seed, tier, data))
-            print(f"{key} {design.label} seed {seed}: {fmt(runs[-1])}", flush=True)
-    for control in CONTROLS:
-        for seed in seeds:
-            controls.append(cache.run(space.reference, seed, tier, data, control))
-            print(f"{key} CONTROL {control} seed {seed}: {fmt(controls[-1])}", flush=True)
+            done[(design.label, control)].append(cache.run(design, seed, tier, data, control))
+            what = design.label if control is None else f"CONTROL {control}"
+            print(f"{key} {what} seed {seed}: {fmt(done[(design.label, control)][-1])}",
+                  flush=True)
+    covered = [d for d in designs if (d.label, None) in done]
+    runs = [r for d in covered for r in done[(d.label, None)]]
+    controls = [r for c in CONTROLS for r in done[(space.reference.label, c)]]
+    designs = covered
+    if not decide_it:
+        return None
     decision = decide(runs, controls)
     if decision is None:
         raise SystemExit(f"{key}: no measure in {list(MEASURES)} separates every valid run "
                          f"from the untrained control by {list(MEASURES.values())} x 2; "
                          "lengthen the tier's run (trusted/training.py TIERS)")
-    return {**decision, "space": space.note, "reference": space.reference.label,
-            "designs": [d.as_json() for d in designs], "runs": runs, "controls": controls}
+    out = {**decision, "space": space.note, "reference": space.reference.label,
+           "designs": [d.as_json() for d in designs], "runs": runs, "controls": controls}
+    if skipped:  # only with a deadline: say which designs the time left out
+        out["not_run_for_time"] = sorted(set(skipped) - {space.reference.label})
+    return out
 
 
 def fmt(r):
@@ -203,11 +246,46 @@ def main(argv=None):
                    help="print the Markdown tables of --out (for CALIBRATION.md), train nothing")
     p.add_argument("--cache", default=None,
                    help="JSON-lines file of runs made: reused, so a stopped run resumes")
+    p.add_argument("--tier", choices=("cpu", "gpu"), default="cpu",
+                   help="the tier to calibrate (default cpu; gpu: see --device, --budget-s)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="where to train (default: cuda for --tier gpu, else cpu)")
+    p.add_argument("--budget-s", type=float, default=None, metavar="S",
+                   help="--tier gpu: start no further design after S seconds (the reference "
+                        "and both controls always run; cached runs always count)")
+    p.add_argument("--runs-only", action="store_true",
+                   help="--tier gpu: train into --cache and write nothing else (to run keys "
+                        "side by side, then decide from the merged caches)")
+    p.add_argument("--cached-only", action="store_true",
+                   help="--tier gpu: train nothing; decide from the runs in --cache (a design "
+                        "counts once every seed of it is there; a key without its reference "
+                        "and controls is left out, and said so)")
+    p.add_argument("--reduced-data", default=None, metavar="TRAIN,TEST",
+                   help="--tier gpu: the first TRAIN training and TEST test images only, to "
+                        "test this path on a CPU; recorded in --out, refused with --apply")
+    p.add_argument("--compare", default=None, metavar="CALIBRATION_JSON",
+                   help="--tier gpu: print what changed against this file's GPU thresholds")
+    p.add_argument("--apply", default=None, metavar="CALIBRATION_JSON",
+                   help="--tier gpu: write the measured GPU tier into this file, keeping its "
+                        "CPU tier")
     args = p.parse_args(argv)
-    if len(args.seeds) < 3:
+    if len(args.seeds) < 3 and not args.runs_only:  # runs only: a later call decides
         p.error("--seeds: calibrate on at least 3 seeds")
-    if args.n < 6:
-        p.error("--n: calibrate on at least 6 designs per key")
+    if args.n < (1 if args.tier == "gpu" else 6):
+        p.error("--n: calibrate on at least 6 designs per key (1 with --tier gpu)")
+    if args.tier == "cpu" and (args.budget_s is not None or args.runs_only or args.compare
+                               or args.apply or args.reduced_data or args.cached_only
+                               or args.device == "cuda"):
+        p.error("--budget-s, --runs-only, --cached-only, --reduced-data, --compare, --apply "
+                "and --device cuda go with --tier gpu only: the CPU tier is calibrated on "
+                "the CPU, in full")
+    if args.runs_only and args.cached_only:
+        p.error("--runs-only with --cached-only: one trains, the other must not")
+    if args.apply and args.reduced_data:
+        p.error("--apply with --reduced-data: thresholds from reduced data are not the "
+                "tier's; apply only a full calibration")
+    if args.budget_s is not None and not args.budget_s >= 0:
+        p.error(f"--budget-s {args.budget_s:g}: expected seconds >= 0")
     todo = {k: s for k, s in spaces().items() if not args.keys or k in args.keys}
     if args.keys and set(args.keys) - set(todo):
         p.error(f"--keys: unknown {sorted(set(args.keys) - set(todo))}; have {list(spaces())}")
@@ -220,6 +298,8 @@ def main(argv=None):
                 print(f"{key}: {d.label}")
         return
     torch.set_num_threads(1)
+    if args.tier == "gpu":
+        return main_gpu(args, todo)
     tier = TIERS["cpu"]
     data = load_data(tier)
     started = time.time()
@@ -258,6 +338,88 @@ def main(argv=None):
     write_json(out, payload)
     print(f"\nwrote {out}\n")
     print(table(payload))
+
+
+def device_name(device):
+    return torch.cuda.get_device_name(0) if device == "cuda" else \
+        (platform.processor() or platform.machine())
+
+
+def main_gpu(args, todo):
+    """The GPU tier calibrated on a device, into its own result file (``--out``)."""
+    from regnetlab.grading.trusted.training import parse_reduced, pick_device, reduced
+    tier = TIERS["gpu"]
+    try:
+        device = pick_device(tier, args.device or "cuda")
+        if args.reduced_data:
+            tier = reduced(tier, *parse_reduced(args.reduced_data))
+    except ValueError as e:
+        raise SystemExit(f"calibrate_thresholds.py: {e}") from None
+    if not args.runs_only and args.out == str(REPO / "autograder" / "calibration.json"):
+        raise SystemExit("--tier gpu: --out names the result file (e.g. benchmarks/results/"
+                         "gpu-NAME-calibration.json); --apply writes calibration.json")
+    data = None if args.cached_only else load_data(tier, device=device)
+    started = time.time()
+    deadline = None if args.budget_s is None else started + args.budget_s
+    cache = Cache(args.cache, tier="gpu-reduced" if tier.reduced else "gpu", device=device)
+    models = {key: calibrate(key, space, args.n, args.seeds, tier, data, cache, deadline,
+                             args.cached_only, decide_it=not args.runs_only)
+              for key, space in todo.items()}
+    if args.runs_only:
+        return
+    missing = sorted(k for k, m in models.items() if m is None)
+    models = {k: m for k, m in models.items() if m is not None}
+    if not models:
+        raise SystemExit("calibrate_thresholds.py: no key could be calibrated from the runs "
+                         f"in {args.cache}")
+    payload = {
+        "version": 2, "written_by": "benchmarks/calibrate_thresholds.py --tier gpu",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seeds": args.seeds, "draw_seed": DRAW_SEED, "device": device,
+        "device_name": device_name(device), "torch": torch.__version__,
+        "python": platform.python_version(), "budget_s": args.budget_s,
+        "seconds": round(time.time() - started),
+        "designs_per_key": {k: len(m["designs"]) for k, m in models.items()},
+        "not_calibrated": missing, "tier": asdict(tier), "models": models}
+    write_json(args.out, payload)
+    print(f"\nwrote {args.out}")
+    if args.compare:
+        print(compare(json.loads(Path(args.compare).read_text()), payload, args.compare))
+    if args.apply and missing:
+        raise SystemExit(f"--apply: {', '.join(missing)} not calibrated; the GPU tier needs "
+                         "every key (rerun with more time, the cache keeps what was done)")
+    if args.apply:
+        target = Path(args.apply)
+        recorded = json.loads(target.read_text())
+        recorded["tiers"]["gpu"] = {
+            "device": f"{device} ({payload['device_name']})", "tier": asdict(tier),
+            "measured": payload["date"], "seeds": args.seeds,
+            "designs_per_key": payload["designs_per_key"], "models": models}
+        write_json(target, recorded)
+        print(f"wrote the GPU tier into {target}")
+
+
+def compare(recorded, measured, name="calibration.json"):
+    """What the measured GPU calibration changes against the GPU tier of ``recorded``."""
+    old = recorded.get("tiers", {}).get("gpu", {}).get("models", {})
+    lines = [f"GPU tier on {measured['device_name']} against {name}:"]
+    for key, m in measured["models"].items():
+        ms, new = m["measure"], m["threshold"][m["measure"]]
+        before = old.get(key)
+        was = "none" if before is None else ", ".join(
+            f"{k} {v:.2f}" for k, v in before["threshold"].items())
+        same = before is not None and before["threshold"] == m["threshold"] \
+            and sorted(before.get("fails", [])) == sorted(m["fails"])
+        lines.append(f"  {key}: {was} -> {ms} {new:.2f}; fails {', '.join(m['fails'])} "
+                     f"(was {', '.join(before.get('fails', [])) if before else 'none'}); "
+                     f"{len(m['designs'])} designs x {len(measured['seeds'])} seeds; "
+                     f"lowest valid {m['lowest_valid']:.3f}, highest failed control "
+                     f"{m['highest_failed_control']:.3f}" + ("; unchanged" if same else
+                                                              "; CHANGED"))
+    for key in measured.get("not_calibrated", []):
+        lines.append(f"  {key}: not calibrated (its reference or a control is missing on some "
+                     "seed); the recorded threshold stays")
+    return "\n".join(lines)
 
 
 def table(payload):

@@ -364,7 +364,7 @@ def measure_exercise(files, exercise_id, options, dataset=None, later=None):
 
     from ..exercises import load
     from .graph import GraphError, check_sizes, load_json, load_network
-    from .training import TIERS
+    from .training import as_tier
     exercise = load(exercise_id)
     try:
         report = load_json(files["answers.json"]) if "answers.json" in files else {}
@@ -375,7 +375,7 @@ def measure_exercise(files, exercise_id, options, dataset=None, later=None):
         if name in ("import", *exercise.ANSWERS) and isinstance(answer, dict):
             probes[name] = {"ok": answer.get("ok") is True, "value": answer.get("value"),
                             "error": str(answer.get("error", ""))[:1500]}
-    tier = TIERS[options.get("tier", "cpu")]
+    tier = as_tier(options.get("tier", "cpu"))  # the session's Tier (perhaps reduced)
     imported = probes.get("import")
     if imported and not imported["ok"]:  # every later probe fails for this one reason
         why = f"the submission could not be imported: {imported['error']}"

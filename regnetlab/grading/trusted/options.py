@@ -12,7 +12,17 @@ SHARED = [
         help="skip the short training runs (fast; their points are not graded)")),
     ("--tier", "--tier", dict(
         default="auto", choices=["auto", "cpu", "gpu"],
-        help="training tier (default: gpu when CUDA is available, else cpu)")),
+        help="training tier, its recipe and thresholds (default: gpu when the run has "
+             "CUDA, else cpu)")),
+    ("--device", "--device", dict(
+        default="auto", choices=["auto", "cpu", "cuda"],
+        help="where the training runs (default: cuda for the gpu tier when available, "
+             "else cpu); the tier's recipe and thresholds are the same on either")),
+    ("--reduced-data", "--reduced-data", dict(
+        default=None, metavar="TRAIN,TEST",
+        help="test the tier's path on the first TRAIN training and TEST test images "
+             "instead of its own (e.g. the gpu tier on a CPU); the report says so, and "
+             "its scores are not grades")),
     ("--exercise-timeout", "--timeout", dict(
         type=float, default=None, metavar="S",
         help="seconds one exercise's worker may run, > 0 (default 480 on cpu, 300 on gpu)")),

@@ -71,7 +71,8 @@ def session_from_options(opt, tests_dirs):
         submission=opt.submission, train=not opt.no_train, tier=opt.tier,
         timeout_s=opt.exercise_timeout, memory_gb=opt.memory_gb,
         only=[e.strip() for e in opt.only.split(",") if e.strip()] if opt.only else None,
-        tests_dirs=tests_dirs, data=opt.data, jobs=opt.jobs)
+        tests_dirs=tests_dirs, data=opt.data, jobs=opt.jobs, device=opt.device,
+        reduced_data=opt.reduced_data)
 
 
 SESSION = pytest.StashKey()

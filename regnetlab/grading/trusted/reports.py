@@ -49,7 +49,8 @@ def table(result):
     lines.append(f"  total: {_fmt(result.score)}/{_fmt(result.max_score)} points ({pct:.0f}%)"
                  + (f"; {_fmt(result.not_graded)} points not graded (skipped)"
                     if result.not_graded else ""))
-    lines.append(f"  tier {result.meta.get('tier')}; training {result.meta.get('training')}; "
+    run = result.meta.get("run") or f"tier {result.meta.get('tier')}"
+    lines.append(f"  {run}; training {result.meta.get('training')}; "
                  f"{result.meta.get('seconds', 0):.0f} s")
     lines.append("  isolation: " + ", ".join(result.meta.get("isolation") or ["none"]))
     for level, why in (result.meta.get("isolation_gaps") or {}).items():

@@ -28,7 +28,8 @@ from ..exercises import EXERCISES
 from .answers import ExerciseFacts
 from .sandbox import (LEVELS, Limits, LiveWorkers, WorkerRun, isolation_gaps, isolation_levels,
                       run_worker)
-from .training import GRADING_SEED, calibration_file, load_data, load_thresholds, pick_tier
+from .training import (GRADING_SEED, calibration_file, describe, load_data, load_thresholds,
+                       parse_reduced, pick_device, pick_tier, reduced)
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_TIMEOUT_S = {"cpu": 480.0, "gpu": 300.0}  # generous: CI runners can be slow
@@ -48,12 +49,17 @@ def resolve_submission(target=None):
 
 class GradeSession:
     def __init__(self, submission=None, train=True, tier="auto", timeout_s=None,
-                 memory_gb=6.0, only=None, tests_dirs=(), data=None, jobs=None):
+                 memory_gb=6.0, only=None, tests_dirs=(), data=None, jobs=None,
+                 device="auto", reduced_data=None):
         check_platform()
         check_limits(timeout_s, memory_gb, jobs)
         self.submission = resolve_submission(submission)
-        self.tier = pick_tier(tier)
-        self.device = "cuda" if self.tier.name == "gpu" else "cpu"
+        # the tier is the recipe (data, epochs, batch, autocast, thresholds), the device
+        # only where it runs: the GPU tier's whole path runs on a CPU too
+        self.tier = pick_tier(tier, device or "auto")
+        self.device = pick_device(self.tier, device or "auto")
+        if reduced_data:  # never silent: the tier records it and every report says it
+            self.tier = reduced(self.tier, *parse_reduced(reduced_data))
         self.only = set(only) if only else None
         unknown = (self.only or set()) - set(EXERCISES)
         if unknown:
@@ -92,7 +98,7 @@ class GradeSession:
 
     def options(self):
         """What the trusted measurer needs (the worker gets only the seed)."""
-        return {"train": self.no_training is None, "tier": self.tier.name, "seed": GRADING_SEED,
+        return {"train": self.no_training is None, "tier": self.tier, "seed": GRADING_SEED,
                 "device": self.device, "data": self.data}
 
     def start(self, exercises):
@@ -192,8 +198,21 @@ class GradeSession:
     def done(self):
         return [d for _, d in sorted(self.runs.items()) if isinstance(d, tuple)]
 
+    def training_runs(self):
+        """{probe: the recipe each training run used, where, on how many images}."""
+        keep = ("tier", "device", "num_train", "num_test", "seconds", "images_per_s")
+        return {p: {k: a["value"].get(k) for k in keep}
+                for _, probes, _ in self.done() for p, a in sorted(probes.items())
+                if p.endswith(".train") and a.get("ok") and isinstance(a.get("value"), dict)
+                and "tier" in a["value"]}
+
     def meta(self):
         return {"submission": str(self.submission), "tier": self.tier.name,
+                "device": self.device,
+                "reduced_data": {"train": self.tier.limit_train, "test": self.tier.limit_test}
+                if self.tier.reduced else None,
+                "run": describe(self.tier, self.device),
+                "training_runs": self.training_runs(),
                 "training": f"off: {self.no_training}" if self.no_training else "on",
                 "data": self.data, "isolation": self.isolation(),
                 "isolation_gaps": self.isolation_gaps(),
