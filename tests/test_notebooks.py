@@ -34,42 +34,130 @@ def test_every_notebook_has_the_same_setup_cell_second():
         assert markers[0] == "# %% [markdown]" and markers[1] == '# %% tags=["setup"]'
 
 
-def test_setup_cell_installs_regnetlab_and_the_data_in_a_fresh_venv(tmp_path, data_root):
-    index = local_torch_index(tmp_path / "torch-index")
-    if index is None:
-        pytest.skip("needs the local CPU torch wheels")
-    src = tmp_path / "src"   # what the repository holds of the package, built as a wheel
-    shutil.copytree(ROOT / "regnetlab", src / "regnetlab",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
+def build_wheel(tmp_path):
+    """regnetlab's wheel, built from what the repository holds of it (the package, and
+    the public grader tests that setup.py puts inside it)."""
+    src = tmp_path / "src"
+    for name in ("regnetlab", "autograder"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "setup.py", "MANIFEST.in"):
         shutil.copy(ROOT / name, src / name)
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
                            "--no-build-isolation", "-w", str(tmp_path / "wheels"), str(src)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    wheel = next((tmp_path / "wheels").glob("regnetlab-*.whl"))
+    return next((tmp_path / "wheels").glob("regnetlab-*.whl"))
+
+
+def fresh_venv(tmp_path, data_root=None):
+    """A new virtual environment and the settings under which the setup cell installs
+    regnetlab there from a local wheel (a local index stands in for PyPI)."""
+    index = local_torch_index(tmp_path / "torch-index")
+    if index is None:
+        pytest.skip("needs the local CPU torch wheels")
+    wheel = build_wheel(tmp_path)
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True)
-    python = tmp_path / "venv" / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(REGNETLAB_INSTALL=str(wheel), PIP_CONFIG_FILE=os.devnull,
                PIP_INDEX_URL="file:///opt/pypi/simple", PIP_EXTRA_INDEX_URL=index,
                PIP_FIND_LINKS=str(sandbox_wheel(tmp_path / "extra-wheels")),
-               REGNETLAB_DATA=str(data_root), OMP_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", **({"REGNETLAB_DATA": str(data_root)} if data_root else {}))
+    return tmp_path / "venv" / "bin" / "python", env
+
+
+def run_setup_cell(python, env, cwd):
     cell = setup_cell(ROOT / "exercises" / "ex1_deeper_regnetx.py")
+    return subprocess.run([str(python), "-c", cell], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=900)
+
+
+NO_CPU_TORCHVISION = "torchvision::nms does not exist"
+# the only torchvision wheel here is PyPI's CUDA build of 0.28, which does not load beside
+# CPU-only torch; PyTorch's CPU index pairs them properly
+
+
+def test_setup_cell_installs_regnetlab_and_the_data_in_a_fresh_venv(tmp_path, data_root):
+    python, env = fresh_venv(tmp_path, data_root)
     for attempt in ("installs", "finds it installed"):
-        done = subprocess.run([str(python), "-c", cell], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=900)
+        done = run_setup_cell(python, env, tmp_path)
         where = subprocess.run([str(python), "-c", "import regnetlab.project as p; "
                                 "print(p.__file__)"], cwd=tmp_path, env=env,
                                capture_output=True, text=True).stdout
         assert str(tmp_path / "venv") in where, (attempt, done.stderr[-3000:])
-        if "torchvision::nms does not exist" in done.stderr:
-            # the only torchvision wheel here is PyPI's CUDA build of 0.28, which does not
-            # load beside CPU-only torch 2.13; PyTorch's CPU index pairs them properly
+        if NO_CPU_TORCHVISION in done.stderr:
             pytest.skip("regnetlab installed from the wheel; the data step needs a "
                         "torchvision built for CPU torch, which this machine lacks")
         assert done.returncode == 0, (attempt, done.stdout, done.stderr[-3000:])
         assert f"Fashion-MNIST in {data_root}" in done.stdout
+
+
+def run_in_kernel(cells, python, env, jupyter, allow_errors=False):
+    """Execute a notebook of ``cells`` in a real Jupyter kernel of ``python``; return it."""
+    import nbformat
+    from nbclient import NotebookClient
+    spec = jupyter / "kernels" / "fresh"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fresh venv", "language": "python", "env": env}))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    saved = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(jupyter)
+    try:
+        NotebookClient(nb, kernel_name="fresh", timeout=600, allow_errors=allow_errors,
+                       resources={"metadata": {"path": str(jupyter.parent)}}).execute()
+    finally:
+        if saved is None:
+            os.environ.pop("JUPYTER_PATH")
+        else:
+            os.environ["JUPYTER_PATH"] = saved
+    return nb
+
+
+def shown(cell):
+    """What a cell displayed: its text and HTML outputs."""
+    out = []
+    for o in cell.outputs:
+        out.append(o.get("text", ""))
+        out += [o.get("data", {}).get(k, "") for k in ("text/html", "text/plain")]
+    return "\n".join(out)
+
+
+def test_check_in_a_real_kernel_shows_the_rubric_in_the_notebook(tmp_path):
+    """The exercise notebook with the solution filled in, run top to bottom in a Jupyter
+    kernel of a fresh venv that installed regnetlab as the setup cell does; its last cell
+    is ``regnetlab.check("ex1")``."""
+    pytest.importorskip("nbclient")
+    python, env = fresh_venv(tmp_path)
+    done = run_setup_cell(python, env, tmp_path)
+    assert done.returncode == 0 or NO_CPU_TORCHVISION in done.stderr, done.stderr[-3000:]
+    got = subprocess.run([str(python), "-m", "pip", "install", "-q", "ipykernel"], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert got.returncode == 0, got.stderr[-2000:]
+    import jupytext
+    solution = jupytext.read(ROOT / "solutions" / "ex1_deeper_regnetx.py")
+    code = [c.source for c in solution.cells if c.cell_type == "code"
+            and "setup" not in c.metadata.get("tags", [])]
+    check = 'import regnetlab\nregnetlab.check("ex1")'
+    nb = run_in_kernel([*code, check], python, env, tmp_path / "jupyter")
+    table = shown(nb.cells[-1])
+    m = re.search(r"regnetlab.check: (\d+)/(\d+) points", table)
+    assert m and m.group(1) == m.group(2) != "0", table[-2000:]
+    assert "<table>" in table and "the code this kernel has run" in table
+    assert "four stages (stem, stage1..stage4, head)" in table
+
+    # the same notebook with a bug in DeepRegNetX (its demo cell then fails too, and the
+    # student runs on): the failing lines say where the bug is
+    at = next(i for i, c in enumerate(code) if "class DeepRegNetX" in c)
+    broken = list(code)
+    broken[at] = broken[at].replace("        super().__init__(\n", "        raise ValueError("
+                                    "'my bug')\n        super().__init__(\n", 1)
+    assert broken[at] != code[at]
+    table = shown(run_in_kernel([*broken, check], python, env, tmp_path / "jupyter",
+                                allow_errors=True).cells[-1])
+    assert re.search(r"regnetlab.check: 0/\d+ points", table), table[-2000:]
+    assert f"ValueError: my bug (ex1_deeper_regnetx.ipynb, cell {at + 1}, line" in table
 
 
 def test_setup_sh_registers_the_venv_as_a_jupyter_kernel(tmp_path):

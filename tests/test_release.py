@@ -290,14 +290,14 @@ def test_gradescope_zip_grades_notebooks_and_reports_a_hang_fast(gradescope, tmp
     from test_notebook_intake import as_notebook
     root, env = gradescope
     notebooks = []
-    for path in sorted(SOLUTIONS.glob("ex*.py")):
+    for path in sorted((ROOT / "solutions").glob("ex*.py")):
         notebooks.append(tmp_path / f"{path.stem}.ipynb")
         notebooks[-1].write_text(as_notebook(path.read_text()))
     full, _ = run_autograder(root, env, notebooks)
     graded = [t for t in full["tests"] if t["max_score"] > 0]
     assert graded and all(t["score"] == t["max_score"] for t in graded), full
     assert "graded from ex3_vionet.ipynb" in full["output"]
-    solution = (SOLUTIONS / "ex1_deeper_regnetx.py").read_text()
+    solution = (ROOT / "solutions" / "ex1_deeper_regnetx.py").read_text()
     hangs = tmp_path / "hang" / "ex1_deeper_regnetx.ipynb"
     hangs.parent.mkdir()
     hangs.write_text(as_notebook(solution.replace(

@@ -15,7 +15,10 @@ from .session import REPO, resolve_submission
 
 
 def default_tests_dir():
-    for candidate in (Path("autograder"), REPO / "autograder"):
+    """``autograder/`` here or in the checkout; else the copy an installed wheel carries
+    (``regnetlab/rubric``, see setup.py), as in Colab."""
+    rubric = Path(__file__).resolve().parents[2] / "rubric"
+    for candidate in (Path("autograder"), REPO / "autograder", rubric):
         if (candidate / "conftest.py").is_file():
             return candidate.resolve()
     return REPO / "autograder"

@@ -36,15 +36,12 @@ def table(result):
             msg = o.message.replace("\n", " ")
             lines.append(f"      -> {msg[:400]}{'...' if len(msg) > 400 else ''}")
     lines.append("")
-    sources = result.meta.get("sources") or {}
+    found = result.meta.get("sources") or {}
     for ex, (score, top) in result.by_exercise().items():
-        src = sources.get(ex) or {}
+        src = found.get(ex) or {}
         lines.append(f"  {ex}: {_fmt(score)}/{_fmt(top)}"
                      + (f"  (graded from {src['file']})" if src.get("file") else ""))
-        for note in [src.get("not_graded"), *src.get("notes", []),
-                     *(f"not run when graded: {w}" for w in src.get("left_out", []))]:
-            if note:
-                lines.append(f"      {note}")
+        lines += [f"      {note}" for note in _source_notes(src)]
     pct = 100 * result.score / result.max_score if result.max_score else 0.0
     lines.append(f"  total: {_fmt(result.score)}/{_fmt(result.max_score)} points ({pct:.0f}%)"
                  + (f"; {_fmt(result.not_graded)} points not graded (skipped)"
@@ -56,6 +53,22 @@ def table(result):
     for level, why in (result.meta.get("isolation_gaps") or {}).items():
         lines.append(f"    no {level}: {why}")
     return "\n".join(lines) + "\n"
+
+
+def _source_notes(src):
+    """What the report says under an exercise about the file it was graded from."""
+    return [n for n in [src.get("not_graded"), *src.get("notes", []),
+                        *(f"not run when graded: {w}" for w in src.get("left_out", []))] if n]
+
+
+def sources(result):
+    """One line per exercise naming the file it was graded from, then its notes."""
+    lines = []
+    for ex, src in sorted((result.meta.get("sources") or {}).items()):
+        if src.get("file"):
+            lines.append(f"{ex}: graded from {src['file']}")
+            lines += [f"  {note}" for note in _source_notes(src)]
+    return lines
 
 
 def write_json(result, path):
@@ -76,7 +89,8 @@ def gradescope(result):
     return {"score": result.score, "max_score": result.max_score,
             "execution_time": result.meta.get("seconds", 0),
             "output": table(result) if not any(o.hidden for o in result.outcomes) else
-            "See the tests below.", "visibility": "visible", "stdout_visibility": "hidden",
+            "\n".join(["See the tests below.", *sources(result)]),
+            "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
 
 
