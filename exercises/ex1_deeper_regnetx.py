@@ -86,3 +86,21 @@ if __name__ == "__main__":
     model.layer_summary((1, 1, 96, 96))
     cost = complexity(model)
     print(f"{cost.params} parameters, {cost.flops / 1e6:.1f} MFLOPs on a 28x28 image")
+
+# %% [markdown]
+# ## Get your score
+#
+# 1. Run every cell above (Jupyter: *Run > Run All Cells*; Colab: *Runtime > Run all*).
+# 2. Run the cell below. It grades this exercise with the course's grader, in a sandbox,
+#    from the code you ran, and shows the rubric here. The structure lines take seconds;
+#    `check("ex1", train=True)` adds the short training run (minutes on a CPU; on a
+#    Colab GPU runtime the grader uses its GPU tier and says so).
+# 3. Hand in this notebook (Colab: *File > Download > Download .ipynb*) or commit it to
+#    your repository. The grader reads `ex1_deeper_regnetx.ipynb` or `ex1_deeper_regnetx.py`; with both,
+#    it grades the one with fewer unfinished parts.
+
+# %%
+if __name__ == "__main__":
+    import regnetlab
+
+    regnetlab.check("ex1").show()

@@ -281,3 +281,21 @@ if __name__ == "__main__":
     print(sample_anymlp(random.Random(0), constraints=MLP_PRINCIPLES))
     cost = complexity(PerfectMLP())
     print(f"PerfectMLP: {cost.params} parameters, {cost.flops / 1e6:.2f} MFLOPs")
+
+# %% [markdown]
+# ## Get your score
+#
+# 1. Run every cell above (Jupyter: *Run > Run All Cells*; Colab: *Runtime > Run all*).
+# 2. Run the cell below. It grades this exercise with the course's grader, in a sandbox,
+#    from the code you ran, and shows the rubric here. The structure lines take seconds;
+#    `check("ex4", train=True)` adds the short training run (minutes on a CPU; on a
+#    Colab GPU runtime the grader uses its GPU tier and says so).
+# 3. Hand in this notebook (Colab: *File > Download > Download .ipynb*) or commit it to
+#    your repository. The grader reads `ex4_perfect_mlp.ipynb` or `ex4_perfect_mlp.py`; with both,
+#    it grades the one with fewer unfinished parts.
+
+# %%
+if __name__ == "__main__":
+    import regnetlab
+
+    regnetlab.check("ex4").show()

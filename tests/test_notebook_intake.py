@@ -198,7 +198,7 @@ def test_a_hanging_notebook_is_reported_fast_naming_the_phase(tmp_path):
     points_ex1 = points(result, "ex1")
     assert points_ex1[0] == 0
     message = next(t["message"] for t in result["tests"] if t["status"] == "failed")
-    assert message.startswith("DeepRegNetX.structure: DeepRegNetX() did not return within 20 s")
+    assert message.startswith("DeepRegNetX.structure: DeepRegNetX() did not return within 10 s")
     assert "ex1_deeper_regnetx.ipynb, cell" in message
 
 

@@ -127,7 +127,7 @@ def shown(cell):
 def test_check_in_a_real_kernel_shows_the_rubric_in_the_notebook(tmp_path):
     """The exercise notebook with the solution filled in, run top to bottom in a Jupyter
     kernel of a fresh venv that installed regnetlab as the setup cell does; its last cell
-    is ``regnetlab.check("ex1")``."""
+    runs ``regnetlab.check("ex1")``."""
     pytest.importorskip("nbclient")
     python, env = fresh_venv(tmp_path)
     done = run_setup_cell(python, env, tmp_path)
@@ -139,8 +139,8 @@ def test_check_in_a_real_kernel_shows_the_rubric_in_the_notebook(tmp_path):
     solution = jupytext.read(ROOT / "solutions" / "ex1_deeper_regnetx.py")
     code = [c.source for c in solution.cells if c.cell_type == "code"
             and "setup" not in c.metadata.get("tags", [])]
-    check = 'import regnetlab\nregnetlab.check("ex1")'
-    nb = run_in_kernel([*code, check], python, env, tmp_path / "jupyter")
+    assert 'regnetlab.check("ex1").show()' in code[-1]  # the notebook's last cell
+    nb = run_in_kernel(code, python, env, tmp_path / "jupyter")
     table = shown(nb.cells[-1])
     m = re.search(r"regnetlab.check: (\d+)/(\d+) points", table)
     assert m and m.group(1) == m.group(2) != "0", table[-2000:]
@@ -154,7 +154,7 @@ def test_check_in_a_real_kernel_shows_the_rubric_in_the_notebook(tmp_path):
     broken[at] = broken[at].replace("        super().__init__(\n", "        raise ValueError("
                                     "'my bug')\n        super().__init__(\n", 1)
     assert broken[at] != code[at]
-    table = shown(run_in_kernel([*broken, check], python, env, tmp_path / "jupyter",
+    table = shown(run_in_kernel(broken, python, env, tmp_path / "jupyter",
                                 allow_errors=True).cells[-1])
     assert re.search(r"regnetlab.check: 0/\d+ points", table), table[-2000:]
     assert f"ValueError: my bug (ex1_deeper_regnetx.ipynb, cell {at + 1}, line" in table

@@ -53,6 +53,18 @@ class CheckResult:
 
     __repr__ = __str__
 
+    def show(self):
+        """Display the table: HTML in Jupyter and Colab, plain text elsewhere."""
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:
+            display(self)
+        else:
+            print(self)
+
     def _repr_html_(self):
         colour = {"passed": "#1b7f3b", "failed": "#b3261e", "skipped": "#777"}
         body = "".join(
