@@ -556,6 +556,9 @@ def run(args):
     from .cli import UsageError
     if not Path(args.submissions).exists():
         raise UsageError(f"SUBMISSIONS {args.submissions}: no such folder or .zip file")
+    if Path(args.submissions).is_file() and Path(args.submissions).suffix.lower() != ".zip":
+        # said before the data is looked for: a wrong argument is the first thing to fix
+        raise UsageError(f"SUBMISSIONS {args.submissions}: expected a folder or a .zip file")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; expected a folder")
     if args.address is not None and args.engine != "ray":

@@ -1,10 +1,15 @@
 import os
+import signal
 from pathlib import Path
 
 import pytest
 import torch
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# Tests stop graders with Ctrl-C (SIGINT). A shell that starts the suite in the background
+# makes it ignore SIGINT, and every process it starts inherits that; a handler of our own
+# is reset to the default in each child instead, so their Ctrl-C works wherever we run.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
