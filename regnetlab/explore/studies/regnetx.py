@@ -81,13 +81,16 @@ class RegNetXSpace(Study):
             said = r.resolution_sentence(g, [me, *others], pairs)
             if said and others:
                 lines += [""] + r.snippet("resolution", [said])
+            said = r.paper_sentence(pairs, g)
+            if said:
+                lines += [""] + r.snippet("paper", [said])
         figure = context.figure(f"{self.name}_edf.png") if curves else None
         if figure:
             shown = [x for k in curves for x in g[k]]
             r.plot_edfs(figure, curves, f"{' vs '.join(curves)}, {self.stages} stages,\n"
                         + r.band_words(settings).replace("in the band ", ""),
                         r.short_budget(settings, shown))
-        return lines
+        return [r.shown(line) for line in lines]
 
     def compared(self, settings, records, context, g, curves):
         """Add AnyNetX A and E to ``g`` and ``curves`` when they are like for like."""
@@ -107,7 +110,7 @@ class RegNetXSpace(Study):
             if s in ga:
                 g[f"AnyNetX{s}"] = ga[s]
                 curves[f"AnyNetX{s}"] = r.errors(ga[s])
-        return [f"AnyNetX_A and AnyNetX_E come from the anynetx study: same budget, same "
+        return [f"AnyNetXA and AnyNetXE come from the anynetx study: same budget, same "
                 f"band, {self.stages} stages.", ""]
 
 
