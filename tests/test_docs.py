@@ -369,18 +369,50 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
 // content-visibility: hidden in Chromium, which getClientRects alone does not see)
 function visible(el) { return el.checkVisibility() && el.getClientRects().length > 0; }
 function measure(doc, job) {
-  const out = {page: job.page, width: job.width, overflow: [], hints: null, links: {}};
+  const out = {page: job.page, width: job.width, overflow: [], wrapped: [], hints: null,
+               links: {}, tables: [], figures: [], broken_names: []};
   // On a phone Material lets code blocks bleed into the page's side padding, so the
-  // limit is the window's edge; a block is cut off past it, or scrolls inside it.
+  // limit is the window's edge; a block may scroll inside its own box, never past it.
   const right = doc.documentElement.clientWidth;
+  const rows = el => {   // distinct visual rows of the text inside el
+    const range = doc.createRange();
+    range.selectNodeContents(el);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0)
+                                             .map(r => r.top).sort((a, b) => a - b);
+    const h = parseFloat(doc.defaultView.getComputedStyle(el).lineHeight) || 16;
+    return tops.filter((t, i) => i === 0 || t - tops[i - 1] > h / 2).length;
+  };
   for (const pre of doc.querySelectorAll("pre")) {
     if (!visible(pre)) continue;
-    const inner = pre.querySelector("code") || pre;
-    const wide = Math.max(pre.scrollWidth - pre.clientWidth, inner.scrollWidth - inner.clientWidth);
     const past = pre.getBoundingClientRect().right - right;
-    if (wide > 1 || past > 1) {
-      out.overflow.push({text: pre.textContent.trim().slice(0, 60), by_px: Math.round(Math.max(wide, past))});
+    if (past > 1) {
+      out.overflow.push({text: pre.textContent.trim().slice(0, 60), by_px: Math.round(past)});
     }
+    // A wrapped line would restart at column 0 and garble Python's indentation: every
+    // source line must stay one row (the block scrolls sideways instead).
+    const inner = pre.querySelector("code") || pre;
+    const lines = inner.textContent.split("\n").filter(l => l.trim()).length;
+    const shown = rows(inner);
+    if (shown > lines) {
+      out.wrapped.push({text: pre.textContent.trim().slice(0, 60), lines: lines, rows: shown});
+    }
+  }
+  for (const table of doc.querySelectorAll(".md-typeset table")) {
+    if (!visible(table)) continue;
+    const box = (table.closest(".md-typeset__scrollwrap") || table).getBoundingClientRect();
+    out.tables.push({text: table.textContent.trim().slice(0, 40),
+                     right: Math.round(box.right), width: Math.round(box.width)});
+    for (const code of table.querySelectorAll("code")) {
+      if (visible(code) && code.textContent.length > 3 && rows(code) > 1) {
+        out.broken_names.push(code.textContent.slice(0, 40));
+      }
+    }
+  }
+  for (const img of doc.querySelectorAll(".md-content img")) {
+    if (!visible(img)) continue;
+    const box = img.getBoundingClientRect();
+    out.figures.push({src: img.getAttribute("src"), right: Math.round(box.right),
+                      width: Math.round(box.width), natural: img.naturalWidth});
   }
   const details = [...doc.querySelectorAll("details")];
   out.hints = {count: details.length, open: details.filter(d => d.open).length,
@@ -453,6 +485,33 @@ def test_no_code_cell_overflows_at_desktop_or_phone_width(measured):
     bad = [(r["page"], r["width"], o) for r in measured for o in r["overflow"]]
     assert not bad, "code wider than its column:\n" + "\n".join(map(str, bad[:20]))
     assert len(measured) == len(PAGES) * len(WIDTHS)
+
+
+@needs_chromium
+def test_no_code_line_wraps_to_column_zero(measured):
+    """A long code line scrolls sideways rather than wrapping: a wrapped line would start
+    again at column 0 and garble Python's indentation (notebook cells included)."""
+    bad = [(r["page"], r["width"], w) for r in measured for w in r["wrapped"]]
+    assert not bad, "code lines wrapped:\n" + "\n".join(map(str, bad[:20]))
+    assert any(r["page"] in NOTEBOOK_PAGES for r in measured)
+
+
+@needs_chromium
+def test_widest_table_and_figure_fit_a_phone(measured):
+    """At 390 px the widest table (its scrolling box) and the widest figure end inside
+    the window, and no name in code is broken across two rows of a table cell."""
+    phone = [r for r in measured if r["width"] == 390]
+    tables = [(r["page"], t) for r in phone for t in r["tables"]]
+    figures = [(r["page"], f) for r in phone for f in r["figures"]]
+    assert tables and figures, "no table or figure measured at 390 px"
+    widest_table = max(tables, key=lambda x: x[1]["width"])
+    widest_figure = max(figures, key=lambda x: x[1]["width"])
+    for page, box in (widest_table, widest_figure):
+        assert box["right"] <= 390 and box["width"] <= 390, f"{page}: {box} is wider than 390 px"
+    past = [(p, b) for p, b in tables + figures if b["right"] > 390]
+    assert not past, f"past the right edge of a phone: {past[:5]}"
+    broken = [(r["page"], n) for r in measured for n in r["broken_names"]]
+    assert not broken, f"names broken across rows in tables: {broken[:10]}"
 
 
 @needs_chromium

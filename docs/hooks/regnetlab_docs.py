@@ -249,7 +249,34 @@ def exercise_stub(ex_id):
     return found[0]
 
 
+# Files of the repository that the site shows as pages: a stub that names one as code
+# gets a link to the page instead (autograder/CALIBRATION.md is the Calibration page).
+LINKED_FILES = {"autograder/CALIBRATION.md": "the calibration record",
+                "autograder/README.md": "the grader in depth"}
+
+
+def with_page_links(markdown):
+    for path, words in LINKED_FILES.items():
+        markdown = markdown.replace(f"`{path}`", f"[{words}](../{path}) (`{path}`)")
+    return markdown
+
+
+def html_page_links(html_text, page, files):
+    for path, words in LINKED_FILES.items():
+        target = files.get_file_from_path(path)
+        if target is not None:
+            html_text = html_text.replace(
+                f"<code>{path}</code>",
+                f'<a href="{html.escape(target.url_relative_to(page.file))}">{words}</a> '
+                f"(<code>{path}</code>)")
+    return html_text
+
+
 def _exercise_part(ex_id, part):
+    return with_page_links(_exercise_text(ex_id, part))
+
+
+def _exercise_text(ex_id, part):
     stub = exercise_stub(ex_id)
     if part == "rubric":
         return exercise_pages.rubric_markdown(ex_id)
@@ -471,7 +498,7 @@ def on_page_content(html_text, page, config, files):
                "Colab\" button, and the setup cell below shows where the course's address "
                f'goes. Instructors: <a href="{html.escape(_instructors_url(page, files))}'
                "#the-courses-address\">set the course's address</a>.</p>") + "</div>\n")
-    html_text = setup_cell_address(html_text, repo)
+    html_text = html_page_links(setup_cell_address(html_text, repo), page, files)
     try:
         html_text = fold_notebook_hints(html_text)
     except exercise_pages.SourceError as e:

@@ -126,8 +126,11 @@ def budget(settings, records, study=None):
     devices = sorted({r["device"] for r in records}) or ["-"]
     diverged = sum(r.get("diverged", False) for r in records)
     sampled = band_of(settings) or (study is not None and study.band is not None)
+    drawn = study.banded(records) if study is not None else records
+    where = (f" sampled {band_words(settings)}" if len(drawn) == len(records) else
+             f" ({len(drawn)} of them sampled {band_words(settings)})")
     return (f"Budget: {len(records)} networks"
-            + (f" sampled {band_words(settings)}" if sampled else "")
+            + (where if sampled else "")
             + f", each trained {settings['epochs']} epochs on the first "
             f"{settings['train_images']:,} Fashion-MNIST training images "
             f"(batch {settings['batch_size']}, peak lr {settings['lr']}, regnetlab recipe), "

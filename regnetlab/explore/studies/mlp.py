@@ -74,6 +74,9 @@ class MLPStudy(Study):
                              {"module": MODULE, "class": "PerfectMLP"}, s))
         return out
 
+    def banded(self, records):
+        return [x for x in records if x["group"].startswith("small/")]
+
     def command_flags(self, groups):
         return [f"--n {len(groups.get('small/none', []))}",
                 f"--seeds {len(groups.get('PerfectMLP', []))}"]

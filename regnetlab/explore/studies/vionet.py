@@ -43,6 +43,9 @@ class VioNetStudy(Study):
                                  seed + i))
         return out
 
+    def banded(self, records):
+        return [x for x in records if x["group"] in SAMPLED]
+
     def command_flags(self, groups):
         return [f"--seeds {len(groups.get('RegNetX32', []))}",
                 f"--n {len(groups.get('sampled-ok', []))}"]
