@@ -68,12 +68,73 @@ def visible_text(html):
     return " ".join(re.sub(r"<[^>]+>", "", html).split())
 
 
+# The course's address the published site is built with here (a course sets its own in
+# regnetlab/project.py or $REGNETLAB_REPOSITORY; unset, the site names none).
+COURSE = "https://github.com/d2l-course/regnetlab"
+PUBLISHED = {"REGNETLAB_REPOSITORY": COURSE, "REGNETLAB_DOCS_PUBLISH": "true"}
+UNSET = {"REGNETLAB_REPOSITORY": "", "REGNETLAB_DOCS_PUBLISH": "false"}
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     site_dir = tmp_path_factory.mktemp("site")
-    done = build_site(site_dir)
+    done = build_site(site_dir, **PUBLISHED)
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stderr[-4000:]}"
     return site_dir
+
+
+def placeholder_hits(site_dir):
+    """Files of a built site that show the placeholder address, in any of its forms."""
+    hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook_forms")
+    forms = hook.placeholder_forms()
+    return [(p.relative_to(site_dir).as_posix(), f) for p in sorted(site_dir.rglob("*"))
+            if p.is_file() and p.suffix in (".html", ".xml", ".py", ".ipynb", ".json")
+            for f in forms if f in p.read_text(errors="replace")]
+
+
+def test_published_site_shows_the_course_address_and_no_placeholder(site):
+    assert not placeholder_hits(site), placeholder_hits(site)[:5]
+    home = (site / "index.html").read_text()
+    assert f"git clone {COURSE}.git" in visible_text(home)
+    notebook = (site / "exercises/ex1_deeper_regnetx.html").read_text()
+    assert f"git+{COURSE}.git@" in notebook, "the setup cell does not install from the course"
+    assert f"git+{COURSE}.git@" in (site / "exercises/ex1_deeper_regnetx.py").read_text()
+
+
+def test_unset_address_shows_how_to_set_it_and_no_fake_owner(tmp_path):
+    done = build_site(tmp_path / "site", **UNSET)
+    assert done.returncode == 0, f"unset address: build failed:\n{done.stderr[-3000:]}"
+    site_dir = tmp_path / "site"
+    assert not placeholder_hits(site_dir), placeholder_hits(site_dir)[:5]
+    home = (site_dir / "index.html").read_text()
+    assert "git clone" not in visible_text(home)
+    assert "names no repository yet" in visible_text(home)
+    assert 'class="md-source"' not in home, "a repository link with no repository"
+    for page in TASK_PAGES + NOTEBOOK_PAGES:
+        html = (site_dir / page).read_text()
+        assert "colab.research.google.com" not in html, f"{page}: a Colab button"
+        assert "the-courses-address" in html, f"{page}: does not say how to set the address"
+    assert "&lt;course-repository&gt;" in (site_dir / NOTEBOOK_PAGES[0]).read_text()
+
+
+def test_a_published_build_refuses_an_unset_address(tmp_path):
+    done = build_site(tmp_path / "site", **{**UNSET, "REGNETLAB_DOCS_PUBLISH": "true"})
+    assert done.returncode != 0
+    assert "the course's repository address is unset" in done.stderr
+    assert "COURSE_REPOSITORY in regnetlab/project.py" in done.stderr
+
+
+def test_any_built_page_with_the_placeholder_fails_the_build(tmp_path):
+    """The last check of every build: a page that still shows github.com/OWNER/..."""
+    from types import SimpleNamespace
+    from mkdocs.exceptions import PluginError
+
+    hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook_post")
+    (tmp_path / "ok.html").write_text("<p>--grader-repo OWNER/NAME is a metavar</p>")
+    hook.on_post_build(SimpleNamespace(site_dir=str(tmp_path)))
+    (tmp_path / "bad.html").write_text('<a href="https://github.com/OWNER/regnetlab">x</a>')
+    with pytest.raises(PluginError, match=r"1 built file\(s\) show the placeholder.*bad.html"):
+        hook.on_post_build(SimpleNamespace(site_dir=str(tmp_path)))
 
 
 def test_strict_build_writes_every_page(site):
@@ -536,11 +597,12 @@ def test_hints_are_folded_on_every_exercise_page(measured):
 def test_colab_and_repository_links(measured):
     project = _load(ROOT / "regnetlab/project.py", "docs_project")
     for r in measured:
-        assert r["links"]["repo"] == project.REPOSITORY, f"{r['page']}: repository link"
+        assert r["links"]["repo"] == COURSE, f"{r['page']}: repository link"
         name = next((n for n in EXERCISES if r["page"] in (f"exercises/{n}.html",
                      f"exercises/ex{EXERCISES.index(n) + 1}.html")), None)
         if name:
-            assert r["links"]["colab"] == project.colab_url(f"exercises/{name}.ipynb"), \
+            expected = project.colab_url(f"exercises/{name}.ipynb", url=COURSE)
+            assert r["links"]["colab"] == expected, \
                 f"{r['page']}: Open in Colab link {r['links']['colab']!r}"
 
 
@@ -567,14 +629,14 @@ def test_search_works_opened_from_disk(site, tmp_path):
 
 
 def test_site_knows_its_address_and_repository(site):
-    project = _load(ROOT / "regnetlab/project.py", "docs_project")
     hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook")
-    base = os.environ.get(hook.SITE_URL_ENV) or hook.default_site_url(project.REPOSITORY)
+    base = os.environ.get(hook.SITE_URL_ENV) or hook.default_site_url(COURSE)
+    assert base == "https://d2l-course.github.io/regnetlab/" or hook.SITE_URL_ENV in os.environ
     locs = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
     assert len(locs) >= len(PAGES) and all(u.startswith(base) for u in locs), locs[:3]
     home = (site / "index.html").read_text()
-    assert f'href="{project.REPOSITORY}"' in home, "no link to the repository"
-    assert f"git clone {project.REPOSITORY.rstrip('/')}.git" in visible_text(home)
+    assert f'href="{COURSE}"' in home, "no link to the repository"
+    assert f"git clone {COURSE}.git" in visible_text(home)
 
 
 def test_reference_shows_no_sphinx_roles(site):
