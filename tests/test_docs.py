@@ -653,3 +653,20 @@ def test_quoted_exercises_keep_their_numbers(site):
         assert quote, f"ex{i}: no quoted, numbered question"
         assert (i == 1 and "start" not in quote.group(1)) or f'start="{i}"' in quote.group(1), \
             f"ex{i}: the quoted question is numbered {quote.group(1)!r}, not {i}"
+
+
+def test_options_tables_show_a_zero_default(site):
+    """`--seed`'s default is 0, which once showed as a blank cell (0 == False)."""
+    html = (site / "explorer.html").read_text()
+    row = re.search(r"<tr>\s*<td[^>]*><code>--seed SEED</code></td>.*?</tr>", html, re.S)
+    assert row, "no --seed row in the explorer's options table"
+    assert re.search(r"<td[^>]*><code>0</code></td>\s*</tr>", row.group(0)), row.group(0)
+
+
+def test_explorer_and_results_pages_hold_no_notes_for_the_team(site):
+    """Pages speak to students and instructors: no machine paths, niceness or lending."""
+    for page in ("explorer.html", "results.html", "chapter/regnetx.html",
+                 "chapter/training.html", "instructors/index.html"):
+        text = visible_text((site / page).read_text())
+        for word in ("/work/", "nice -n", "lent to", "this task", "session"):
+            assert word not in text, f"{page}: {word!r}"
