@@ -263,3 +263,22 @@ def test_budget_says_which_networks_were_sampled_in_the_band(tmp_path):
             "image)") in md
     assert "| - | RegNetX32 | nothing | 2 | 20.0 ± 0.0 | 1,000 | 2.0 | 0 | baseline |" in md
     assert "VioNet-b +5.0 pp" in md and "VioNet-b worse, beyond noise" in md
+
+
+@pytest.mark.parametrize("vionet_error, said", [
+    (0.10, "RegNetX32 is the one baseline of this budget: its 2 shared seeds give the same "
+           "errors in the vionet study."),
+    (0.12, "**Two baselines.** The vionet study's RegNetX32 at this budget differs on seeds 0, 1"),
+])
+def test_exercises_say_whether_theirs_is_the_one_regnetx32_baseline(tmp_path, vionet_error,
+                                                                    said):
+    res = tmp_path / "results"
+    res.mkdir()
+    ex = [rec(f"{m}/s{s}", m, e, s) for s in range(2)
+          for m, e in (("RegNetX32", 0.10), ("DeepRegNetX", 0.11))]
+    write(res / "exercises.jsonl", "exercises", ex, {**SETTINGS, "source": "solutions"})
+    vio = [rec(f"RegNetX32/s{s}", "RegNetX32", vionet_error, s) for s in range(2)]
+    vio += [rec(f"VioNet-b/s{s}", "VioNet-b", 0.2, s) for s in range(2)]
+    write(res / "vionet.jsonl", "vionet", vio, {**SETTINGS, "source": "solutions"})
+    make_all(res, tmp_path / "summary", tmp_path / "fig")
+    assert said in (tmp_path / "summary" / "exercises.md").read_text()

@@ -166,7 +166,7 @@ def placeholder_forms():
     proj = project()
     owner = proj.PLACEHOLDER_OWNER
     return (f"github.com/{owner}/", f"{owner.lower()}.github.io", f"github/{owner}/",
-            proj.PLACEHOLDER)
+            proj.PLACEHOLDER, proj.github_slug(proj.PLACEHOLDER))
 
 
 def placeholders_in(text):
@@ -478,6 +478,16 @@ NOTEBOOK_PAGE = re.compile(r"^exercises/(ex\d+_\w+\.py)$")
 
 def on_page_content(html_text, page, config, files):
     """Finish the HTML: narrow figures for phones, notebook pages, the API reference."""
+    html_text = _page_content(html_text, page, config, files)
+    # the placeholder slug in included files (the classroom workflow's GRADER_REPO, a
+    # default in `regnetlab release --help`): the course's, or where it goes
+    repo = project().repository()
+    return html_text.replace(project().github_slug(project().PLACEHOLDER),
+                             project().github_slug(repo) if repo
+                             else "&lt;course&gt;/regnetlab")
+
+
+def _page_content(html_text, page, config, files):
     html_text = with_narrow_figures(html_text)
     if page.file.src_uri == "reference.md":
         html_text = without_sphinx_roles(html_text)

@@ -152,12 +152,16 @@ class MLPStudy(Study):
                      + f" p = {s_sp['p']:.3f} (with n = {s_sp['n']} only a near-perfect "
                      "ranking can be significant)."]
         lines += r.snippet("extrapolation", said)
-        lines += ["", "| space | median error % small | median error % large | rank small "
-                  "| rank large |", "|---|---|---|---|---|"]
+        lines += ["", "| space | median params small | median error % small | median params "
+                  "large | median error % large | rank small | rank large |",
+                  "|---|---|---|---|---|---|---|"]
         rs = {s: i for i, s in enumerate(sorted(spaces, key=lambda s: med_s[s]), 1)}
         rl = {s: i for i, s in enumerate(sorted(spaces, key=lambda s: med_l[s]), 1)}
-        lines += [f"| {s} | {r.pct(med_s[s])} | {r.pct(med_l[s])} | {rs[s]} | {rl[s]} |"
-                  for s in spaces]
+
+        def params(size, s):
+            return f"{np.median([x['params'] for x in g.get(f'{size}/{s}', [])]) / 1e3:.0f}k"
+        lines += [f"| {s} | {params('small', s)} | {r.pct(med_s[s])} | {params('large', s)} | "
+                  f"{r.pct(med_l[s])} | {rs[s]} | {rl[s]} |" for s in spaces]
         figure = context.figure("mlp_extrapolation.png")
         if figure:
             smalls = [x for k in g if k.startswith("small/") for x in g[k]]
