@@ -133,8 +133,10 @@ class VioNetStudy(Study):
         text += (f" The sampled groups ({r.sizes(g, sampled, 'group')}, cost against ok): "
                  + ", ".join(f"{k} {100 * d['mean']:+.1f} pp ({r.noise_words(d)})"
                              for k, d in diffs.items()) + ".")
+        # opposite signs matter only where at least one of the two is told from noise
         clash = [k for k in diffs if f"VioNet-{k}" in costs and costs[f"VioNet-{k}"]
-                 and (costs[f"VioNet-{k}"]["mean"] > 0) != (diffs[k]["mean"] > 0)]
+                 and (costs[f"VioNet-{k}"]["mean"] > 0) != (diffs[k]["mean"] > 0)
+                 and not (within_noise(costs[f"VioNet-{k}"]) and within_noise(diffs[k]))]
         if clash:
             text += (" The two measurements point in opposite directions for "
                      + ", ".join(clash) + ", so at this budget they do not rank the four "
