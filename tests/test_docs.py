@@ -452,7 +452,7 @@ function measure(doc, job) {
     // A wrapped line would restart at column 0 and garble Python's indentation: every
     // source line must stay one row (the block scrolls sideways instead).
     const inner = pre.querySelector("code") || pre;
-    const lines = inner.textContent.split("\n").filter(l => l.trim()).length;
+    const lines = inner.textContent.split("\\n").filter(l => l.trim()).length;
     const shown = rows(inner);
     if (shown > lines) {
       out.wrapped.push({text: pre.textContent.trim().slice(0, 60), lines: lines, rows: shown});
