@@ -101,9 +101,6 @@ def run(args):
 # -- shared helpers ----------------------------------------------------------------------
 
 def grader_location(repo=None, ref=None):
-    if repo is None and project.repository() is None:
-        raise ReleaseError("--grader-repo missing and regnetlab/project.py names no course "
-                           "repository: pass --grader-repo OWNER/NAME, e.g. my-org/hw1")
     repo = repo or project.github_slug()
     if not SLUG.match(repo):
         raise ReleaseError(f"--grader-repo {repo!r}: expected OWNER/NAME, e.g. my-org/hw1")
@@ -272,6 +269,9 @@ def fill_course_address(root, url):
 def release_student(target, repo, ref):
     """Build the students' template in the new folder ``target``; return its path."""
     target = _fresh_target(target)
+    if not project.is_set(f"https://github.com/{repo}"):
+        raise ReleaseError("--grader-repo missing and regnetlab/project.py names no course "
+                           "repository: pass --grader-repo OWNER/NAME, e.g. my-org/hw1")
     _parts(REPO, STUDENT_PARTS)
     check_stubs_current()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))

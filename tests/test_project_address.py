@@ -69,11 +69,10 @@ def test_release_student_fills_the_course_address(tmp_path):
         release.fill_course_address(copy, release.project.PLACEHOLDER)
 
 
-def test_release_without_any_address_asks_for_one(monkeypatch):
+def test_release_without_any_address_asks_for_one(tmp_path):
     from regnetlab import release
 
-    monkeypatch.setattr(release.project, "repository", lambda *a: None)
     with pytest.raises(release.ReleaseError, match="--grader-repo missing and "
                        "regnetlab/project.py names no course repository"):
-        release.grader_location(None, "v1")
-    assert release.grader_location("my-org/hw1", "v1") == ("my-org/hw1", "v1")
+        release.release_student(tmp_path / "copy", "OWNER/regnetlab", "v1")
+    assert not (tmp_path / "copy").exists()
