@@ -244,9 +244,34 @@ not valid. The docs: `REGNETLAB_EXTRAS=docs bash scripts/setup.sh && .venv/bin/m
 """
 
 
+COURSE_LINE = re.compile(r'^COURSE_REPOSITORY = .*$', re.M)
+
+
+def fill_course_address(root, url):
+    """Write the course's address ``url`` into the copy ``root``: its
+    ``regnetlab/project.py`` (the site's links and Colab buttons) and the notebooks'
+    setup cells, which were generated with the address of this checkout."""
+    url = project.check_address(url)
+    path = root / "regnetlab" / "project.py"
+    text, n = COURSE_LINE.subn(f"COURSE_REPOSITORY = {url!r}", path.read_text())
+    if n != 1:
+        raise ReleaseError(f"{path}: expected one 'COURSE_REPOSITORY = ...' line")
+    path.write_text(text)
+    olds = {a.rstrip("/") + ".git@" for a in (project.REPOSITORY, project.PLACEHOLDER)}
+    for stub in sorted((root / "exercises").glob("ex*.*")):
+        if stub.suffix in (".py", ".ipynb"):
+            text = stub.read_text()
+            for old in olds:
+                text = text.replace(old, url + ".git@")
+            stub.write_text(text)
+
+
 def release_student(target, repo, ref):
     """Build the students' template in the new folder ``target``; return its path."""
     target = _fresh_target(target)
+    if not project.is_set(f"https://github.com/{repo}"):
+        raise ReleaseError("--grader-repo missing and regnetlab/project.py names no course "
+                           "repository: pass --grader-repo OWNER/NAME, e.g. my-org/hw1")
     _parts(REPO, STUDENT_PARTS)
     check_stubs_current()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -270,6 +295,7 @@ def release_student(target, repo, ref):
             # the explorer page includes this section: it must exist, without our runs
             "## How they were recorded\n\nThe course's recorded runs are not part of this "
             "copy: record your own with the commands on this page.\n")
+        fill_course_address(tmp, f"https://github.com/{repo}")
         workflow = tmp / WORKFLOW
         workflow.write_text(render_workflow(workflow.read_text(), repo, ref))
         (tmp / "README.md").write_text(STUDENT_README.format(

@@ -68,12 +68,73 @@ def visible_text(html):
     return " ".join(re.sub(r"<[^>]+>", "", html).split())
 
 
+# The course's address the published site is built with here (a course sets its own in
+# regnetlab/project.py or $REGNETLAB_REPOSITORY; unset, the site names none).
+COURSE = "https://github.com/d2l-course/regnetlab"
+PUBLISHED = {"REGNETLAB_REPOSITORY": COURSE, "REGNETLAB_DOCS_PUBLISH": "true"}
+UNSET = {"REGNETLAB_REPOSITORY": "", "REGNETLAB_DOCS_PUBLISH": "false"}
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     site_dir = tmp_path_factory.mktemp("site")
-    done = build_site(site_dir)
+    done = build_site(site_dir, **PUBLISHED)
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stderr[-4000:]}"
     return site_dir
+
+
+def placeholder_hits(site_dir):
+    """Files of a built site that show the placeholder address, in any of its forms."""
+    hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook_forms")
+    forms = hook.placeholder_forms()
+    return [(p.relative_to(site_dir).as_posix(), f) for p in sorted(site_dir.rglob("*"))
+            if p.is_file() and p.suffix in (".html", ".xml", ".py", ".ipynb", ".json")
+            for f in forms if f in p.read_text(errors="replace")]
+
+
+def test_published_site_shows_the_course_address_and_no_placeholder(site):
+    assert not placeholder_hits(site), placeholder_hits(site)[:5]
+    home = (site / "index.html").read_text()
+    assert f"git clone {COURSE}.git" in visible_text(home)
+    notebook = (site / "exercises/ex1_deeper_regnetx.html").read_text()
+    assert f"git+{COURSE}.git@" in notebook, "the setup cell does not install from the course"
+    assert f"git+{COURSE}.git@" in (site / "exercises/ex1_deeper_regnetx.py").read_text()
+
+
+def test_unset_address_shows_how_to_set_it_and_no_fake_owner(tmp_path):
+    done = build_site(tmp_path / "site", **UNSET)
+    assert done.returncode == 0, f"unset address: build failed:\n{done.stderr[-3000:]}"
+    site_dir = tmp_path / "site"
+    assert not placeholder_hits(site_dir), placeholder_hits(site_dir)[:5]
+    home = (site_dir / "index.html").read_text()
+    assert "git clone" not in visible_text(home)
+    assert "names no repository yet" in visible_text(home)
+    assert 'class="md-source"' not in home, "a repository link with no repository"
+    for page in TASK_PAGES + NOTEBOOK_PAGES:
+        html = (site_dir / page).read_text()
+        assert "colab.research.google.com" not in html, f"{page}: a Colab button"
+        assert "the-courses-address" in html, f"{page}: does not say how to set the address"
+    assert "&lt;course-repository&gt;" in (site_dir / NOTEBOOK_PAGES[0]).read_text()
+
+
+def test_a_published_build_refuses_an_unset_address(tmp_path):
+    done = build_site(tmp_path / "site", **{**UNSET, "REGNETLAB_DOCS_PUBLISH": "true"})
+    assert done.returncode != 0
+    assert "the course's repository address is unset" in done.stderr
+    assert "COURSE_REPOSITORY in regnetlab/project.py" in done.stderr
+
+
+def test_any_built_page_with_the_placeholder_fails_the_build(tmp_path):
+    """The last check of every build: a page that still shows github.com/OWNER/..."""
+    from types import SimpleNamespace
+    from mkdocs.exceptions import PluginError
+
+    hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook_post")
+    (tmp_path / "ok.html").write_text("<p>--grader-repo OWNER/NAME is a metavar</p>")
+    hook.on_post_build(SimpleNamespace(site_dir=str(tmp_path)))
+    (tmp_path / "bad.html").write_text('<a href="https://github.com/OWNER/regnetlab">x</a>')
+    with pytest.raises(PluginError, match=r"1 built file\(s\) show the placeholder.*bad.html"):
+        hook.on_post_build(SimpleNamespace(site_dir=str(tmp_path)))
 
 
 def test_strict_build_writes_every_page(site):
@@ -369,18 +430,50 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
 // content-visibility: hidden in Chromium, which getClientRects alone does not see)
 function visible(el) { return el.checkVisibility() && el.getClientRects().length > 0; }
 function measure(doc, job) {
-  const out = {page: job.page, width: job.width, overflow: [], hints: null, links: {}};
+  const out = {page: job.page, width: job.width, overflow: [], wrapped: [], hints: null,
+               links: {}, tables: [], figures: [], broken_names: []};
   // On a phone Material lets code blocks bleed into the page's side padding, so the
-  // limit is the window's edge; a block is cut off past it, or scrolls inside it.
+  // limit is the window's edge; a block may scroll inside its own box, never past it.
   const right = doc.documentElement.clientWidth;
+  const rows = el => {   // distinct visual rows of the text inside el
+    const range = doc.createRange();
+    range.selectNodeContents(el);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0)
+                                             .map(r => r.top).sort((a, b) => a - b);
+    const h = parseFloat(doc.defaultView.getComputedStyle(el).lineHeight) || 16;
+    return tops.filter((t, i) => i === 0 || t - tops[i - 1] > h / 2).length;
+  };
   for (const pre of doc.querySelectorAll("pre")) {
     if (!visible(pre)) continue;
-    const inner = pre.querySelector("code") || pre;
-    const wide = Math.max(pre.scrollWidth - pre.clientWidth, inner.scrollWidth - inner.clientWidth);
     const past = pre.getBoundingClientRect().right - right;
-    if (wide > 1 || past > 1) {
-      out.overflow.push({text: pre.textContent.trim().slice(0, 60), by_px: Math.round(Math.max(wide, past))});
+    if (past > 1) {
+      out.overflow.push({text: pre.textContent.trim().slice(0, 60), by_px: Math.round(past)});
     }
+    // A wrapped line would restart at column 0 and garble Python's indentation: every
+    // source line must stay one row (the block scrolls sideways instead).
+    const inner = pre.querySelector("code") || pre;
+    const lines = inner.textContent.split("\\n").filter(l => l.trim()).length;
+    const shown = rows(inner);
+    if (shown > lines) {
+      out.wrapped.push({text: pre.textContent.trim().slice(0, 60), lines: lines, rows: shown});
+    }
+  }
+  for (const table of doc.querySelectorAll(".md-typeset table")) {
+    if (!visible(table)) continue;
+    const box = (table.closest(".md-typeset__scrollwrap") || table).getBoundingClientRect();
+    out.tables.push({text: table.textContent.trim().slice(0, 40),
+                     right: Math.round(box.right), width: Math.round(box.width)});
+    for (const code of table.querySelectorAll("code")) {
+      if (visible(code) && code.textContent.length > 3 && rows(code) > 1) {
+        out.broken_names.push(code.textContent.slice(0, 40));
+      }
+    }
+  }
+  for (const img of doc.querySelectorAll(".md-content img")) {
+    if (!visible(img)) continue;
+    const box = img.getBoundingClientRect();
+    out.figures.push({src: img.getAttribute("src"), right: Math.round(box.right),
+                      width: Math.round(box.width), natural: img.naturalWidth});
   }
   const details = [...doc.querySelectorAll("details")];
   out.hints = {count: details.length, open: details.filter(d => d.open).length,
@@ -456,6 +549,33 @@ def test_no_code_cell_overflows_at_desktop_or_phone_width(measured):
 
 
 @needs_chromium
+def test_no_code_line_wraps_to_column_zero(measured):
+    """A long code line scrolls sideways rather than wrapping: a wrapped line would start
+    again at column 0 and garble Python's indentation (notebook cells included)."""
+    bad = [(r["page"], r["width"], w) for r in measured for w in r["wrapped"]]
+    assert not bad, "code lines wrapped:\n" + "\n".join(map(str, bad[:20]))
+    assert any(r["page"] in NOTEBOOK_PAGES for r in measured)
+
+
+@needs_chromium
+def test_widest_table_and_figure_fit_a_phone(measured):
+    """At 390 px the widest table (its scrolling box) and the widest figure end inside
+    the window, and no name in code is broken across two rows of a table cell."""
+    phone = [r for r in measured if r["width"] == 390]
+    tables = [(r["page"], t) for r in phone for t in r["tables"]]
+    figures = [(r["page"], f) for r in phone for f in r["figures"]]
+    assert tables and figures, "no table or figure measured at 390 px"
+    widest_table = max(tables, key=lambda x: x[1]["width"])
+    widest_figure = max(figures, key=lambda x: x[1]["width"])
+    for page, box in (widest_table, widest_figure):
+        assert box["right"] <= 390 and box["width"] <= 390, f"{page}: {box} is wider than 390 px"
+    past = [(p, b) for p, b in tables + figures if b["right"] > 390]
+    assert not past, f"past the right edge of a phone: {past[:5]}"
+    broken = [(r["page"], n) for r in measured for n in r["broken_names"]]
+    assert not broken, f"names broken across rows in tables: {broken[:10]}"
+
+
+@needs_chromium
 def test_hints_are_folded_on_every_exercise_page(measured):
     """Task pages and notebook pages alike: the hints are closed blocks, and the last
     hint's words are not on screen until the student opens its block."""
@@ -477,11 +597,12 @@ def test_hints_are_folded_on_every_exercise_page(measured):
 def test_colab_and_repository_links(measured):
     project = _load(ROOT / "regnetlab/project.py", "docs_project")
     for r in measured:
-        assert r["links"]["repo"] == project.REPOSITORY, f"{r['page']}: repository link"
+        assert r["links"]["repo"] == COURSE, f"{r['page']}: repository link"
         name = next((n for n in EXERCISES if r["page"] in (f"exercises/{n}.html",
                      f"exercises/ex{EXERCISES.index(n) + 1}.html")), None)
         if name:
-            assert r["links"]["colab"] == project.colab_url(f"exercises/{name}.ipynb"), \
+            expected = project.colab_url(f"exercises/{name}.ipynb", url=COURSE)
+            assert r["links"]["colab"] == expected, \
                 f"{r['page']}: Open in Colab link {r['links']['colab']!r}"
 
 
@@ -508,14 +629,14 @@ def test_search_works_opened_from_disk(site, tmp_path):
 
 
 def test_site_knows_its_address_and_repository(site):
-    project = _load(ROOT / "regnetlab/project.py", "docs_project")
     hook = _load(DOCS / "hooks/regnetlab_docs.py", "docs_hook")
-    base = os.environ.get(hook.SITE_URL_ENV) or hook.default_site_url(project.REPOSITORY)
+    base = os.environ.get(hook.SITE_URL_ENV) or hook.default_site_url(COURSE)
+    assert base == "https://d2l-course.github.io/regnetlab/" or hook.SITE_URL_ENV in os.environ
     locs = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
     assert len(locs) >= len(PAGES) and all(u.startswith(base) for u in locs), locs[:3]
     home = (site / "index.html").read_text()
-    assert f'href="{project.REPOSITORY}"' in home, "no link to the repository"
-    assert f"git clone {project.REPOSITORY.rstrip('/')}.git" in visible_text(home)
+    assert f'href="{COURSE}"' in home, "no link to the repository"
+    assert f"git clone {COURSE}.git" in visible_text(home)
 
 
 def test_reference_shows_no_sphinx_roles(site):
@@ -532,3 +653,20 @@ def test_quoted_exercises_keep_their_numbers(site):
         assert quote, f"ex{i}: no quoted, numbered question"
         assert (i == 1 and "start" not in quote.group(1)) or f'start="{i}"' in quote.group(1), \
             f"ex{i}: the quoted question is numbered {quote.group(1)!r}, not {i}"
+
+
+def test_options_tables_show_a_zero_default(site):
+    """`--seed`'s default is 0, which once showed as a blank cell (0 == False)."""
+    html = (site / "explorer.html").read_text()
+    row = re.search(r"<tr>\s*<td[^>]*><code>--seed SEED</code></td>.*?</tr>", html, re.S)
+    assert row, "no --seed row in the explorer's options table"
+    assert re.search(r"<td[^>]*><code>0</code></td>\s*</tr>", row.group(0)), row.group(0)
+
+
+def test_explorer_and_results_pages_hold_no_notes_for_the_team(site):
+    """Pages speak to students and instructors: no machine paths, niceness or lending."""
+    for page in ("explorer.html", "results.html", "chapter/regnetx.html",
+                 "chapter/training.html", "instructors/index.html"):
+        text = visible_text((site / page).read_text())
+        for word in ("/work/", "nice -n", "lent to", "this task", "session"):
+            assert word not in text, f"{page}: {word!r}"

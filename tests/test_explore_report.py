@@ -21,9 +21,10 @@ def write(path, study, records, settings=SETTINGS):
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
 
 
-def rec(key, group, err, seed=0):
+def rec(key, group, err, seed=0, stages=3):
     return {"key": key, "group": group, "seed": seed, "test_error": err, "params": 1000,
-            "flops": 2e6, "wall_time_s": 1.0, "device": "cpu", "diverged": False}
+            "flops": 2e6, "wall_time_s": 1.0, "device": "cpu", "diverged": False,
+            "config": {"arch": [[1, 8, 1, 1.0]] * stages}}
 
 
 def test_report_tables_figures_and_verdicts(tmp_path):
@@ -34,7 +35,7 @@ def test_report_tables_figures_and_verdicts(tmp_path):
             (("A", 0.30), ("B", 0.30), ("C", 0.30), ("D", 0.30), ("E", 0.10)) for i in range(10)]
     write(res / "anynetx.jsonl", "anynetx", recs)
     write(res / "regnetx.jsonl", "regnetx", [rec(f"RegNetX/{i:03d}", "RegNetX", 0.2 + 0.001 * i)
-                                             for i in range(10)])
+                                             for i in range(10)], {**SETTINGS, "stages": 3})
     ex = [rec(f"{m}/s{s}", m, e + 0.01 * s, s) for s in range(3)
           for m, e in (("RegNetX32", 0.10), ("DeepRegNetX", 0.11), ("DeResNeXt", 0.20))]
     write(res / "exercises.jsonl", "exercises", ex)
@@ -46,15 +47,23 @@ def test_report_tables_figures_and_verdicts(tmp_path):
     assert "| A vs E | 10, 10 | 0.00 |" in any_md and "E better" in any_md
     assert "| A vs B | 10, 10 |" in any_md and "no significant difference" in any_md
     # each comparison says what it could have resolved: here, with 10 networks per space
-    assert "| +20.0 [+19.7, +20.3] | 0.55, 0.4 | E better |" in any_md
+    assert "| +20.0 [+19.7, +20.3] | 0.55, 0.4 | E better | E better |" in any_md
     assert ("With 10 networks per space, a one-sided KS test at the 5% level can only "
             "detect EDF gaps of D >= 0.55; the paper's 500 networks per space") in any_md
     assert "This budget cannot resolve an EDF gap smaller than 0.55" in any_md
     reg_md = (tmp_path / "summary" / "regnetx.md").read_text()
-    assert "| RegNetX vs AnyNetXA | 10, 10 | 1.00 |" in reg_md and "RegNetX better" in reg_md
+    assert "| RegNetX vs AnyNetX<sub>A</sub> | 10, 10 | 1.00 |" in reg_md
+    # the paper's verdict beside ours, and the one that differs marked and said
+    assert "| RegNetX better | AnyNetX<sub>E</sub> better (differs from the paper) |" in reg_md
+    assert ("Where our verdict differs from the paper's (ImageNet, 4 stages, 360-400 million "
+            "multiply-adds, 10 epochs): RegNetX vs AnyNetX<sub>E</sub>: ours AnyNetX<sub>E</sub>"
+            " better, the paper RegNetX better. It agrees on RegNetX vs AnyNetX<sub>A</sub>.") \
+        in reg_md
+    assert "AnyNetX<sub>A</sub> and AnyNetX<sub>E</sub> come from the anynetx study" in reg_md
     ex_md = (tmp_path / "summary" / "exercises.md").read_text()
     # paired by seed: DeResNeXt is +10 pp on every seed (zero spread), DeepRegNetX +1 pp
-    assert "| DeResNeXt | 3 | 21.0 ± 1.0 |" in ex_md and "+10.0 ± 0.0 | beyond noise" in ex_md
+    assert "| DeResNeXt | 3 | 21.0 ± 1.0 |" in ex_md
+    assert "+10.0 ± 0.0 | worse, beyond noise" in ex_md
     for name in ("anynetx_edf.png", "regnetx_edf.png"):
         assert (tmp_path / "fig" / name).stat().st_size > 10_000
     # the generated sentences the docs include instead of typing numbers by hand
@@ -64,11 +73,12 @@ def test_report_tables_figures_and_verdicts(tmp_path):
             "(D- = 1.00, p = 0.000, n = 10 + 10); the other 3 comparisons show no "
             "significant difference.") in any_md
     assert "<!-- --8<-- [start:finding] -->" in any_md
-    assert ("RegNetX's median error is 20.5% (n = 10, with no complexity band), against "
-            "30.4% for AnyNetXA (n = 10) "
-            "and 10.5% for AnyNetXE (n = 10); RegNetX better than AnyNetXA (D+ = 1.00") in reg_md
-    assert "AnyNetXE better than RegNetX (D- = 1.00" in reg_md
-    assert ("DeResNeXt errs 21.0% ± 1.0 (difference +10.0 ± 0.0 pp, beyond noise; its 3 "
+    assert ("RegNetX's median error is 20.5% (n = 10, 3 stages, with no complexity band), against "
+            "30.4% for AnyNetX<sub>A</sub> (n = 10) "
+            "and 10.5% for AnyNetX<sub>E</sub> (n = 10); RegNetX better than "
+            "AnyNetX<sub>A</sub> (D+ = 1.00") in reg_md
+    assert "AnyNetX<sub>E</sub> better than RegNetX (D- = 1.00" in reg_md
+    assert ("DeResNeXt errs 21.0% ± 1.0 (difference +10.0 ± 0.0 pp, worse, beyond noise; its 3 "
             "seeds range from 20.0% to 22.0%) with 1.00 times RegNetX32's FLOPs") in ex_md
 
 
@@ -159,18 +169,18 @@ def test_vionet_and_mlp_reports_answer_with_n_and_noise(tmp_path):
     write(res / "mlp.jsonl", "mlp", mlp, {**SETTINGS, "source": "nowhere", "scale": 4})
     make_all(res, tmp_path / "summary", tmp_path / "fig")
     vio_md = (tmp_path / "summary" / "vionet.md").read_text()
-    assert "| 1 | VioNet-c |" in vio_md and "+5.0 ± 0.0 | beyond noise" in vio_md
+    assert "| 1 | VioNet-c |" in vio_md and "+5.0 ± 0.0 | worse, beyond noise" in vio_md
     assert "| 2 | VioNet-d |" in vio_md and "within noise" in vio_md
-    assert "Only VioNet-c costs more than the seed-to-seed noise" in vio_md
+    assert ("VioNet-c worse, beyond noise, the rest within seed-to-seed noise" in vio_md)
     assert "| c | non-decreasing widths | 6 | 30.5 | +10.0 [+9.5, +10.5] | 1.00 | 0.001 |" in vio_md
     mlp_md = (tmp_path / "summary" / "mlp.md").read_text()
     assert ("Spearman rho = 1.00 (p = 0.0000) and Kendall tau = 1.00 (p = 0.0000) between "
             "each network's error small and scaled up, n = 10 networks") in mlp_md
-    assert "0 of the 10 sampled small MLPs have a lower error" in mlp_md
+    assert "0 of the 10 sampled small MLPs (1k-1k parameters) have a lower error" in mlp_md
     # exact one-sided KS: 1 of the C(10, 5) = 252 orderings puts all of "all" first
     assert ("n = 5 per space, sampled with no complexity band; against the unconstrained "
             "space none: all better than none (D+ = 1.00, p = 0.004, n = 5 + 5).") in mlp_md
-    assert "The 95% intervals are ±0.0 to ±4.1 pp wide with 4 seeds" in vio_md
+    assert "(95% intervals ±0.0 to ±4.1 pp with 4 seeds" in vio_md
     for name in ("vionet.png", "mlp_edf.png", "mlp_extrapolation.png"):
         assert (tmp_path / "fig" / name).stat().st_size > 10_000
 
@@ -201,3 +211,74 @@ def test_explorer_page_types_no_result_numbers_by_hand():
     typed = re.findall(r"\d+\.\d+|\d+\s*%|\b[np]\s*[=<>]+\s*\d|±\s*\d|"
                        r"\d+ (?:networks|seeds|points|pp|per)", prose)
     assert not typed, f"numbers typed by hand in docs/explorer.md: {typed}"
+
+
+def test_spaces_with_other_stage_counts_are_not_drawn_in_one_edf(tmp_path):
+    """RegNetX is set against AnyNetX only when both have the same number of stages."""
+    res = tmp_path / "results"
+    res.mkdir()
+    write(res / "anynetx.jsonl", "anynetx",
+          [rec(f"{s}/{i:03d}", s, 0.3) for s in "AE" for i in range(4)])
+    # a RegNetX file whose networks have 1 or 2 stages (as before stage counts matched)
+    write(res / "regnetx.jsonl", "regnetx",
+          [rec(f"RegNetX/{i:03d}", "RegNetX", 0.2, stages=1 + i % 2) for i in range(4)])
+    make_all(res, tmp_path / "summary", tmp_path / "fig")
+    reg_md = (tmp_path / "summary" / "regnetx.md").read_text()
+    assert "are not compared here: an EDF comparison needs the same stage count" in reg_md
+    assert "AnyNetX<sub>A</sub> |" not in reg_md and "vs AnyNetX" not in reg_md
+
+
+def test_the_four_stage_space_is_set_beside_the_three_stage_one(tmp_path):
+    res = tmp_path / "results"
+    res.mkdir()
+    three = {**SETTINGS, "stages": 3}
+    write(res / "regnetx.jsonl", "regnetx",
+          [rec(f"RegNetX/{i:03d}", "RegNetX", 0.3 + 0.001 * i) for i in range(6)], three)
+    write(res / "regnetx4.jsonl", "regnetx4",
+          [rec(f"RegNetX-4/{i:03d}", "RegNetX-4", 0.2 + 0.001 * i, stages=4)
+           for i in range(6)], {**SETTINGS, "stages": 4})
+    out = make_all(res, tmp_path / "summary", tmp_path / "fig")
+    md = (tmp_path / "summary" / "regnetx4.md").read_text()
+    assert md.startswith("# The RegNetX design space, 4 stages")
+    assert "exactly 4 stages of 1-3 blocks" in md
+    assert "| RegNetX-4 vs RegNetX | 6, 6 | 1.00 |" in md and "RegNetX-4 better" in md
+    assert "Only the stage count differs" in md
+    assert any("regnetx4_edf.png" in line for line in out)
+
+
+def test_budget_says_which_networks_were_sampled_in_the_band(tmp_path):
+    """VioNet's family runs are not in its band; only the sampled groups are."""
+    res = tmp_path / "results"
+    res.mkdir()
+    band = {"measure": "flops", "low": 2_160_000, "high": 2_400_000, "size": 28}
+    recs = [rec(f"RegNetX32/s{s}", "RegNetX32", 0.2, s) for s in range(2)]
+    recs += [rec(f"VioNet-b/s{s}", "VioNet-b", 0.25, s) for s in range(2)]
+    recs += [rec(f"sampled-{g}/{i:03d}", f"sampled-{g}", 0.2 + 0.01 * i, i)
+             for g in ("ok", "d") for i in range(3)]
+    write(res / "vionet.jsonl", "vionet", recs, {**SETTINGS, "source": "solutions",
+                                                  "band": band})
+    make_all(res, tmp_path / "summary", tmp_path / "fig")
+    md = (tmp_path / "summary" / "vionet.md").read_text()
+    assert ("Budget: 10 networks (6 of them sampled in the band 2.16-2.40 MFLOPs per 28x28 "
+            "image)") in md
+    assert "| - | RegNetX32 | nothing | 2 | 20.0 ± 0.0 | 1,000 | 2.0 | 0 | baseline |" in md
+    assert "VioNet-b +5.0 pp" in md and "VioNet-b worse, beyond noise" in md
+
+
+@pytest.mark.parametrize("vionet_error, said", [
+    (0.10, "RegNetX32 is the one baseline of this budget: its 2 shared seeds give the same "
+           "errors in the vionet study."),
+    (0.12, "**Two baselines.** The vionet study's RegNetX32 at this budget differs on seeds 0, 1"),
+])
+def test_exercises_say_whether_theirs_is_the_one_regnetx32_baseline(tmp_path, vionet_error,
+                                                                    said):
+    res = tmp_path / "results"
+    res.mkdir()
+    ex = [rec(f"{m}/s{s}", m, e, s) for s in range(2)
+          for m, e in (("RegNetX32", 0.10), ("DeepRegNetX", 0.11))]
+    write(res / "exercises.jsonl", "exercises", ex, {**SETTINGS, "source": "solutions"})
+    vio = [rec(f"RegNetX32/s{s}", "RegNetX32", vionet_error, s) for s in range(2)]
+    vio += [rec(f"VioNet-b/s{s}", "VioNet-b", 0.2, s) for s in range(2)]
+    write(res / "vionet.jsonl", "vionet", vio, {**SETTINGS, "source": "solutions"})
+    make_all(res, tmp_path / "summary", tmp_path / "fig")
+    assert said in (tmp_path / "summary" / "exercises.md").read_text()

@@ -1,5 +1,6 @@
 """Every sampled network obeys its design space's principles, lies in its band, and builds."""
 import random
+from types import SimpleNamespace
 
 import pytest
 
@@ -185,3 +186,33 @@ def test_a_new_study_module_is_found_without_a_list(tmp_path, monkeypatch):
     found = pkg._discover()
     assert list(found)[-1] == "tiny" and {"anynetx", "regnetx"} <= set(found)
     assert found["tiny"].trials(1, 0, {})[0].key == "m/0"
+
+
+@pytest.mark.parametrize("stages", [3, 4])
+def test_regnetx_with_a_stage_count_keeps_exactly_that_many_shallow_stages(stages):
+    """The spaces compared with AnyNetX (3 stages) and exercise 1's (4): every draw has
+    exactly that many stages, each of AnyNetX's depths, and lies in the band."""
+    rng = random.Random(f"test/regnetx/{stages}")
+    depths_seen = set()
+    for _ in range(MANY):
+        cfg = sample_regnetx(rng, FLOPS_BAND, stages)
+        assert len(cfg["arch"]) == stages
+        assert all(1 <= d <= max(DEPTHS) for d, *_ in cfg["arch"])
+        assert anynet_flops(cfg["arch"], cfg["stem_channels"]) in FLOPS_BAND
+        depths_seen |= {tuple(d for d, *_ in cfg["arch"])}
+    assert len(depths_seen) > 3  # the rule still chooses the depths
+
+
+@pytest.mark.parametrize("bad", [0, 5, 2.5, True, "3"])
+def test_regnetx_refuses_a_stage_count_it_cannot_build(bad):
+    with pytest.raises(ValueError, match=r"stages=.*expected a whole number from 1 to 4"):
+        sample_regnetx(random.Random(0), FLOPS_BAND, bad)
+
+
+def test_the_regnetx_studies_record_their_stage_count():
+    for name, stages in (("regnetx", 3), ("regnetx4", 4)):
+        ts = trials(name, 3, 0)
+        assert ts[0].key.startswith(STUDIES[name].group + "/")
+        assert all(len(t.config["arch"]) == stages for t in ts), name
+        assert STUDIES[name].settings(SimpleNamespace(band=None, source="solutions"))[
+            "stages"] == stages

@@ -26,7 +26,9 @@ def options(module):
                     "metavar": None if action.nargs == 0 else
                     (action.metavar or (action.dest.upper() if action.option_strings
                                         else None)),
-                    "default": None if action.default in (None, [], False, argparse.SUPPRESS)
+                    # by identity: `0 in (False,)` is True, which hid `--seed`'s default 0
+                    "default": None if any(action.default is x for x in (
+                        None, False, argparse.SUPPRESS)) or action.default == []
                     else (action.default if isinstance(action.default, (int, float, str))
                           else str(action.default)),
                     "choices": choices,

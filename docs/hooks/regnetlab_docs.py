@@ -31,6 +31,10 @@ It does what plain configuration cannot:
    pip line; ``<!-- exercise:colab -->`` the exercise's "Open in Colab" link.
 4. Takes the repository link and the site's address from ``regnetlab/project.py``
    (``REGNETLAB_DOCS_SITE_URL`` overrides the address, which defaults to GitHub Pages').
+   While the course's address is unset, no page shows a clone URL, Colab button or
+   install line with the placeholder owner: they say how to set the address instead. A
+   published build (``extra.publish``, or ``REGNETLAB_DOCS_PUBLISH=true``) refuses an
+   unset address, and every build fails if a page still holds the placeholder.
 5. Finishes the HTML: figures with a narrow version (``figures/NAME-narrow.png``) are
    served through ``<picture>`` on phones; notebook pages get their hints folded as the
    task pages do and an "Open in Colab" link; the API reference loses the Sphinx roles
@@ -123,17 +127,70 @@ def default_site_url(repository):
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
+def _switch(config, key, default=False):
+    """``extra.KEY`` as a bool (YAML bool or an environment variable's string)."""
+    value = config.extra.get(key, default)
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise PluginError(f"extra.{key} = {value!r}: expected true or false")
+
+
+def published(config):
+    return _switch(config, "publish")
+
+
 def on_config(config):
     if not show_results(config) and config.nav:
         config.nav = _without(config.nav, RESULTS_PAGE)
     # The repository link and the published address come from regnetlab/project.py (or
     # its environment variables), the one place a fork or a course copy changes them.
     proj = project()
-    config.repo_url = proj.REPOSITORY
-    config.repo_name = proj.github_slug(proj.REPOSITORY)
-    url = os.environ.get(SITE_URL_ENV) or config.site_url or default_site_url(proj.REPOSITORY)
-    config.site_url = url if url.endswith("/") else url + "/"
+    repo = proj.repository()
+    if repo is None and published(config):
+        raise PluginError("the course's repository address is unset, so a published site "
+                          "would show no way to clone or open the exercises: "
+                          + proj.HOW_TO_SET)
+    config.repo_url = repo
+    config.repo_name = proj.github_slug(repo) if repo else None
+    url = (os.environ.get(SITE_URL_ENV) or config.site_url
+           or (default_site_url(repo) if repo else None))
+    config.site_url = (url if url.endswith("/") else url + "/") if url else None
     return config
+
+
+# The placeholder address in any of the forms a page could show it.
+def placeholder_forms():
+    proj = project()
+    owner = proj.PLACEHOLDER_OWNER
+    return (f"github.com/{owner}/", f"{owner.lower()}.github.io", f"github/{owner}/",
+            proj.PLACEHOLDER, proj.github_slug(proj.PLACEHOLDER))
+
+
+def placeholders_in(text):
+    """The placeholder address forms found in ``text`` (a built page)."""
+    return [f for f in placeholder_forms() if f in text]
+
+
+def on_post_build(config):
+    """No built page may show the placeholder address (strict or not)."""
+    site = Path(config.site_dir)
+    repo = project().repository()
+    for stub in exercise_stubs():  # the downloadable copies, as the pages show them
+        copy = site / "exercises" / stub.name
+        if copy.is_file():
+            copy.write_text(setup_cell_address(copy.read_text(), repo, escape=False))
+    found = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix in (".html", ".xml", ".json", ".js", ".py", ".ipynb") and path.is_file():
+            hit = placeholders_in(path.read_text(encoding="utf-8", errors="replace"))
+            if hit and not path.is_relative_to(site / "assets"):
+                found.append(f"{path.relative_to(site)} ({', '.join(hit)})")
+    if found:
+        raise PluginError(f"{len(found)} built file(s) show the placeholder repository "
+                          f"address: {'; '.join(found[:5])}. {project().HOW_TO_SET}")
 
 
 def exercise_stubs():
@@ -192,7 +249,34 @@ def exercise_stub(ex_id):
     return found[0]
 
 
+# Files of the repository that the site shows as pages: a stub that names one as code
+# gets a link to the page instead (autograder/CALIBRATION.md is the Calibration page).
+LINKED_FILES = {"autograder/CALIBRATION.md": "the calibration record",
+                "autograder/README.md": "the grader in depth"}
+
+
+def with_page_links(markdown):
+    for path, words in LINKED_FILES.items():
+        markdown = markdown.replace(f"`{path}`", f"[{words}](../{path}) (`{path}`)")
+    return markdown
+
+
+def html_page_links(html_text, page, files):
+    for path, words in LINKED_FILES.items():
+        target = files.get_file_from_path(path)
+        if target is not None:
+            html_text = html_text.replace(
+                f"<code>{path}</code>",
+                f'<a href="{html.escape(target.url_relative_to(page.file))}">{words}</a> '
+                f"(<code>{path}</code>)")
+    return html_text
+
+
 def _exercise_part(ex_id, part):
+    return with_page_links(_exercise_text(ex_id, part))
+
+
+def _exercise_text(ex_id, part):
     stub = exercise_stub(ex_id)
     if part == "rubric":
         return exercise_pages.rubric_markdown(ex_id)
@@ -206,6 +290,8 @@ def _exercise_part(ex_id, part):
     if part == "notebook":
         return f"[{parts.title}, as a notebook]({stub.name})"
     if part == "colab":
+        if project().repository() is None:
+            return f"{UNSET_NOTE}\n"
         return (f"[Open in Colab]({colab_url(stub)}){{ .md-button .md-button--primary "
                 f".colab-link }}\n")
     raise PluginError(f"exercises/{ex_id}.md: unknown marker <!-- exercise:{part} -->; "
@@ -275,9 +361,24 @@ def _summary_part(name, part):
                                      "expected budget or band")
 
 
-def _project_part(part):
+# What a page says where the course's address would stand while it is unset.
+UNSET_NOTE = ("*This copy of the site names no repository yet, so it has no clone address "
+              "or \"Open in Colab\" button: use the repository your course gives you. "
+              "Instructors: [set the course's address](../instructors/index.md#the-courses-"
+              "address).*")
+
+
+def _project_part(part, page=None):
     proj = project()
-    url = proj.REPOSITORY.rstrip("/")
+    url = proj.repository()
+    if url is None:
+        if part not in ("repo", "clone", "install"):
+            raise exercise_pages.SourceError(f"unknown marker <!-- project:{part} -->; "
+                                             "expected repo, clone or install")
+        note = UNSET_NOTE
+        if page is not None and "/" not in page.file.src_uri:
+            note = note.replace("../instructors/", "instructors/")
+        return "the one your course gives you" if part == "repo" else f"{note}\n"
     name = proj.github_slug(url).split("/")[-1]
     if part == "repo":
         return f"[{proj.github_slug(url)}]({url})"
@@ -357,7 +458,7 @@ def on_page_markdown(markdown, page, config, files):
         markdown = VERDICT_MARKER.sub(
             lambda k: (_cell(results_facts.verdict(k.group(1), k.group(2).strip()))
                        if show_results(config) else HIDDEN), markdown)
-        markdown = PROJECT_MARKER.sub(lambda k: _project_part(k.group(1)), markdown)
+        markdown = PROJECT_MARKER.sub(lambda k: _project_part(k.group(1), page), markdown)
         markdown = WHEN_OPTION.sub(
             lambda k: k.group(3) if _has_option(k.group(1), k.group(2)) else "", markdown)
         markdown = CLI_MARKER.sub(lambda k: _cli_options(k.group(1)), markdown)
@@ -377,6 +478,16 @@ NOTEBOOK_PAGE = re.compile(r"^exercises/(ex\d+_\w+\.py)$")
 
 def on_page_content(html_text, page, config, files):
     """Finish the HTML: narrow figures for phones, notebook pages, the API reference."""
+    html_text = _page_content(html_text, page, config, files)
+    # the placeholder slug in included files (the classroom workflow's GRADER_REPO, a
+    # default in `regnetlab release --help`): the course's, or where it goes
+    repo = project().repository()
+    return html_text.replace(project().github_slug(project().PLACEHOLDER),
+                             project().github_slug(repo) if repo
+                             else "&lt;course&gt;/regnetlab")
+
+
+def _page_content(html_text, page, config, files):
     html_text = with_narrow_figures(html_text)
     if page.file.src_uri == "reference.md":
         html_text = without_sphinx_roles(html_text)
@@ -384,18 +495,40 @@ def on_page_content(html_text, page, config, files):
     if not m:
         return html_text
     name = m.group(1)
+    repo = project().repository()
     # mkdocs-jupyter (include_source) copies the .py beside the page.
     head = (f'<div class="admonition note"><p class="admonition-title">The exercise file</p>'
             f"<p>This page shows <code>exercises/{name}</code>, not executed. Edit that file "
             f'in your copy of the repository, or <a href="{name}" download>download it</a>; '
             "its stubs raise <code>NotImplementedError</code> until you fill them in.</p>"
-            f'<p>Or work in the browser: <a class="md-button md-button--primary colab-link" '
-            f'href="{html.escape(colab_url(name))}">Open in Colab</a></p></div>\n')
+            + (f'<p>Or work in the browser: <a class="md-button md-button--primary '
+               f'colab-link" href="{html.escape(colab_url(name))}">Open in Colab</a></p>'
+               if repo else
+               "<p>This copy of the site names no repository yet, so it has no \"Open in "
+               "Colab\" button, and the setup cell below shows where the course's address "
+               f'goes. Instructors: <a href="{html.escape(_instructors_url(page, files))}'
+               "#the-courses-address\">set the course's address</a>.</p>") + "</div>\n")
+    html_text = html_page_links(setup_cell_address(html_text, repo), page, files)
     try:
         html_text = fold_notebook_hints(html_text)
     except exercise_pages.SourceError as e:
         raise PluginError(f"{page.file.src_uri}: {e}") from None
     return head + html_text
+
+
+def _instructors_url(page, files):
+    target = files.get_file_from_path("instructors/index.md")
+    return target.url_relative_to(page.file) if target else "../instructors/index.html"
+
+
+def setup_cell_address(html_text, repo, escape=True):
+    """The notebook's setup cell installs from the address its stub was generated with;
+    show the course's address there (what a released copy's notebooks hold), or, while it
+    is unset, where it goes, never the placeholder owner."""
+    placeholder = project().PLACEHOLDER.rstrip("/")
+    unset = "https://github.com/" + ("<course-repository>" if not escape
+                                     else "&lt;course-repository&gt;")
+    return html_text.replace(placeholder, repo or unset)
 
 
 # -- figures: a narrow version for phones -------------------------------------------

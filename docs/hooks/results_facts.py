@@ -90,9 +90,29 @@ def band(study):
                 "sampled each space without a FLOPs or parameter range, so the spaces' "
                 "networks differ in size as well as in design (the summary's median "
                 "parameters and MFLOPs show by how much).")
-    shown = "; ".join(f"`{k}` = `{json.dumps(v)}`" for k, v in found.items())
+    shown = "; ".join(describe_band(v) if isinstance(v, dict) else f"`{k}` = {v}"
+                      for k, v in found.items())
+    stages = settings(study).get("stages")
     return (f"Complexity band: the `{study}` runs recorded in `results/{study}.jsonl` "
-            f"sampled every space within {shown} (from the file's settings).")
+            f"sampled every space within {shown}"
+            + (f", with exactly {stages} stages" if stages else "")
+            + " (from the file's settings).")
+
+
+def describe_band(band):
+    """A band of the results file's settings in words, as the explorer's reports say it:
+    '0.54-0.60 MFLOPs per 28x28 image (2 FLOPs per multiply-add)' or '135k-150k parameters'."""
+    try:
+        measure, low, high = band["measure"], band["low"], band["high"]
+    except KeyError as e:
+        raise SourceError(f"a band in the settings lacks {e}: expected measure, low, high")
+    if measure == "flops":
+        size = band.get("size", 28)
+        return (f"{low / 1e6:.2f}-{high / 1e6:.2f} MFLOPs per {size}x{size} image "
+                "(2 FLOPs per multiply-add)")
+    if measure == "params":
+        return f"{low / 1e3:.0f}k-{high / 1e3:.0f}k parameters"
+    raise SourceError(f"band measure {measure!r}: expected flops or params")
 
 
 def verdict(study, pair):

@@ -228,7 +228,7 @@ def anynet_structure(path, layout="wide"):
         y = H - 0.12
         _heading(ax, 0.1, y, "(a) the network: image $\\to$ stem $\\to$ body of 4 stages "
                  "$\\to$ head")
-        _chain(ax, NETWORK, NETWORK_LABELS, 0.04, y - 0.8, True, 0.55, 0.46, 0.6,
+        _chain(ax, NETWORK, NETWORK_LABELS, 0.04, y - 0.8, True, 0.72, 0.46, 0.47,
                "alternate")
         y -= 1.45
         _heading(ax, 0.1, y, "(b) stage $i$: $d_i$ ResNeXt blocks; the first halves the "

@@ -137,7 +137,8 @@ def times_table():
          f"about {_minutes(10 * n_train / ips(cpu, '96', 'ours'))}",
          f"about {_minutes(10 * n_train / ips(gpu, '96', 'ours'))}"),
         ("`regnetlab grade` of the reference solutions",
-         "not yet measured on this CPU",
+         "not run for the four solutions alone; [grading a class](../instructors/index.md"
+         "#a-course-in-four-commands) gives the CPU time per student",
          f"{grade['seconds']} s, {grade['points']} points (tier `{grade['tier']}`)"),
     ]
     head = ["", f"CPU: {cpu['machine']}",

@@ -142,7 +142,8 @@ def space_sizes():
     up_c, up_d = math.comb(c + n - 1, n), math.comb(d + n - 1, n)
     rows = [
         ("AnyNetX<sub>A</sub>", "free $d_i, c_i, g_i, k_i$", (d * c * k * g) ** n),
-        ("AnyNetX<sub>B</sub>", "shared bottleneck ratio $k_i = k$", k * (d * c * g) ** n),
+        ("AnyNetX<sub>B</sub>", "shared bottleneck ratio $b_i = b$ (so $k_i = k$)",
+         k * (d * c * g) ** n),
         ("AnyNetX<sub>C</sub>", "also shared group width $g_i = g$", k * g * (d * c) ** n),
         ("AnyNetX<sub>D</sub>", "also $c_{i+1} \\ge c_i$", k * g * d ** n * up_c),
         ("AnyNetX<sub>E</sub>", "also $d_{i+1} \\ge d_i$", k * g * up_d * up_c),
@@ -152,9 +153,10 @@ def space_sizes():
             f"{WIDTHS[-1]}, {c} values; bottleneck ratio $b_i$ in {BOT_MULS}, that is "
             f"`bot_mul` $k_i = 1/b_i$ in ({inverse}); group width in {GROUP_WIDTHS}; the "
             "stem fixed), counted exactly:\n\n"
-            + _table(["space", "constraint added", "networks"],
-                     [(a, b, f"{x:.1e}".replace("e+", " &times; 10<sup>") + "</sup>")
-                      for a, b, x in rows]))
+            + _table(["space", "constraint added", "networks", "smaller by"],
+                     [(a, b, f"{x:.1e}".replace("e+", " &times; 10<sup>") + "</sup>",
+                       f"{prev / x:.0f} times" if prev else "-")
+                      for (a, b, x), prev in zip(rows, [None] + [x for *_, x in rows])]))
 
 
 def group_width_cases():

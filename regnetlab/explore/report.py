@@ -20,8 +20,80 @@ from .study import Context, band_of
 # networks per space, 360-400 MF (multiply-adds), 10 ImageNet epochs each.
 PAPER_N = 500
 
+# The paper's verdicts on the same comparisons (section 3, figures 5-9, ImageNet, 400MF),
+# with what is known about why ours may differ: set beside every verdict we print.
+PAPER_VERDICTS = {
+    ("A", "B"): ("no change", None),
+    ("B", "C"): ("no change", None),
+    ("C", "D"): ("D better", None),
+    ("D", "E"): ("E better", None),
+    ("A", "E"): ("E better", None),
+    ("RegNetX", "AnyNetXA"): ("RegNetX better", None),
+    ("RegNetX", "AnyNetXE"): ("RegNetX better", None),
+}
+# Why a verdict may differ, where one is known (keyed like PAPER_VERDICTS).
+PAPER_REASONS = {
+    ("B", "C"): "no reason is established; a candidate: at our widths (8-64) one shared "
+                "group width of 8 or 16 is a large share of a narrow stage's bottleneck, "
+                "which it never is at the paper's widths (up to 1024)",
+}
+
+
+def shown(text, figure=False):
+    """Group names as the book writes them: AnyNetXE -> AnyNetX with subscript E."""
+    for s in "ABCDE":
+        text = text.replace(f"AnyNetX{s}", f"AnyNetX$_{s}$" if figure
+                            else f"AnyNetX<sub>{s}</sub>")
+    return text
+
+
+def paper_verdict(a, b):
+    """The paper's verdict on ``a vs b`` (same wording as ours), or None."""
+    return PAPER_VERDICTS.get((a, b), (None, None))[0]
+
+
+def our_verdict(d, winner):
+    if winner:
+        return f"{winner} better"
+    return ("no significant difference (p >= 0.05)"
+            if max(d["p_plus"], d["p_minus"]) >= 0.05 else "EDFs cross")
+
+
+def agrees(ours, paper):
+    """Ours says what the paper says ("no change" = no significant difference)."""
+    return ours == paper or (paper == "no change" and ours.startswith("no significant"))
+
+
+def paper_sentence(pairs, groups):
+    """Every verdict that differs from the paper's, set beside it, with the reason where
+    one is known; or that all agree."""
+    differ, same = [], []
+    for a, b, d, winner in compare(pairs, groups):
+        paper = paper_verdict(a, b)
+        if paper is None:
+            continue
+        ours = our_verdict(d, winner)
+        if agrees(ours, paper):
+            same.append(f"{a} vs {b}")
+            continue
+        why = PAPER_REASONS.get((a, b))
+        differ.append(f"{a} vs {b}: ours {ours}, the paper {paper}"
+                      + (f" ({why})" if why else ""))
+    if not differ and not same:
+        return ""
+    text = "**Beside the paper.** "
+    text += (("Where our verdict differs from the paper's (ImageNet, 4 stages, 360-400 "
+              "million multiply-adds, 10 epochs): " + "; ".join(differ) + ". ")
+             if differ else "")
+    if same:
+        text += ("It agrees on " + ", ".join(same) + "." if differ else
+                 "Every verdict here agrees with the paper's (" + ", ".join(same) + ").")
+    return text
+
+
 # One colour per design space in every figure (matplotlib's tab10 cycle).
 COLORS = {"A": "C0", "B": "C1", "C": "C2", "D": "C3", "E": "C4", "RegNetX": "C5",
+          "RegNetX-4": "C6",
           "AnyNetXA": "C0", "AnyNetXE": "C4"}
 
 
@@ -54,8 +126,11 @@ def budget(settings, records, study=None):
     devices = sorted({r["device"] for r in records}) or ["-"]
     diverged = sum(r.get("diverged", False) for r in records)
     sampled = band_of(settings) or (study is not None and study.band is not None)
+    drawn = study.banded(records) if study is not None else records
+    where = (f" sampled {band_words(settings)}" if len(drawn) == len(records) else
+             f" ({len(drawn)} of them sampled {band_words(settings)})")
     return (f"Budget: {len(records)} networks"
-            + (f" sampled {band_words(settings)}" if sampled else "")
+            + (where if sampled else "")
             + f", each trained {settings['epochs']} epochs on the first "
             f"{settings['train_images']:,} Fashion-MNIST training images "
             f"(batch {settings['batch_size']}, peak lr {settings['lr']}, regnetlab recipe), "
@@ -64,12 +139,25 @@ def budget(settings, records, study=None):
             + (f"; {diverged} diverged (counted at error 0.9)" if diverged else "") + ".")
 
 
-def short_budget(settings, records):
-    """The caption under every figure: size, budget, band, device, seed."""
+def short_budget(settings, records, what=None):
+    """The caption under every figure: size, budget, band, device, seed. ``what`` names
+    the networks drawn when they are not simply sampled in the study's band."""
     devices = ", ".join(sorted({r["device"] for r in records}))
-    return (f"{len(records)} networks {band_words(settings)}; {settings['epochs']} epochs x "
-            f"{settings['train_images']:,} train images, error on {settings['test_images']:,} "
-            f"test images, {devices}, seed {settings['seed']}")
+    what = what or f"{len(records)} networks {band_words(settings)}"
+    return (f"{what}; {settings['epochs']} epochs x {settings['train_images']:,} train "
+            f"images, error on {settings['test_images']:,} test images, {devices}, "
+            f"seed {settings['seed']}")
+
+
+def mflops_range(records):
+    """'6.5-11.9 MFLOPs' of the records (as measured: 2 FLOPs per multiply-add)."""
+    f = [x["flops"] / 1e6 for x in records]
+    return f"{min(f):.1f}-{max(f):.1f} MFLOPs" if f else "-"
+
+
+def params_range(records):
+    p = [x["params"] / 1e3 for x in records]
+    return f"{min(p):.0f}k-{max(p):.0f}k parameters" if p else "-"
 
 
 def command(study, settings, records):
@@ -118,15 +206,18 @@ def compare(pairs, groups):
 def dominance_rows(pairs, groups):
     """One row per pair: both one-sided KS tests (exact p), the mean difference with its
     95% interval, and the smallest gap these sample sizes could resolve."""
+    paper = any(paper_verdict(a, b) for a, b in pairs)
     rows = ["| X vs Y | n_X, n_Y | D+ (X's EDF above Y's) | p | D- (Y's above X's) | p "
-            "| mean X - Y (pp) [95% CI] | resolvable: D, mean (pp) | verdict |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            "| mean X - Y (pp) [95% CI] | resolvable: D, mean (pp) "
+            + ("| the paper (ImageNet) " if paper else "") + "| verdict |",
+            "|---|---|---|---|---|---|---|---|---|" + ("---|" if paper else "")]
     for a, b, d, winner in compare(pairs, groups):
-        if winner:
-            verdict = f"{winner} better"
-        else:
-            verdict = "no significant difference (p >= 0.05)" if max(
-                d["p_plus"], d["p_minus"]) >= 0.05 else "EDFs cross"
+        verdict = our_verdict(d, winner)
+        if paper:
+            theirs = paper_verdict(a, b)
+            verdict = (f"{theirs or '-'} | " + verdict
+                       + ("" if theirs is None or agrees(verdict, theirs)
+                          else " (differs from the paper)"))
         ea, eb = errors(groups[a]), errors(groups[b])
         diff = welch_diff(ea, eb)
         res = mean_resolution(ea, eb)
@@ -213,7 +304,10 @@ def paired_cost(recs, base_recs):
 
 
 def noise_words(s):
-    return "within noise" if within_noise(s) else "beyond noise"
+    """Whether a cost (error minus the reference's) is told from noise, and which way."""
+    if within_noise(s):
+        return "within noise"
+    return "worse, beyond noise" if s["mean"] > 0 else "better, beyond noise"
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -236,13 +330,13 @@ def plot_edfs(path, curves, title, note, styles=None):
         style = {"color": COLORS[name]} if name in COLORS else {}
         style.update((styles or {}).get(name, {}))
         ax.step(np.concatenate([[e[0]], e]) * 100, np.concatenate([[0], F]), where="post",
-                label=f"{name} (n={len(errs)})", lw=1.8, **style)
+                label=f"{shown(name, figure=True)} (n={len(errs)})", lw=1.8, **style)
     ax.set_xlabel("test error (%)")
     ax.set_ylabel("cumulative prob. F(e)")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    ax.set_title(title)
+    ax.set_title(shown(title, figure=True))
     fig.text(0.01, 0.01, note, fontsize=8.5, wrap=True)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     save(fig, path)

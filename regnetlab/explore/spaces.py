@@ -29,6 +29,7 @@ from ..principles import PRINCIPLES, Design, holds, violated
 from ..regnet import RegNetXConfig
 
 STAGES = 3
+MAX_STAGES = 4  # 28 -> 14 (stem) -> 7 -> 4 -> 2 -> 1
 DEPTHS = (1, 2, 3)
 WIDTHS = (8, 16, 24, 32, 40, 48, 56, 64)
 BOT_MULS = (1.0, 0.5, 0.25)
@@ -169,15 +170,27 @@ def sample_anynetx(rng, space, band=None):
 
 
 # The RegNetX space: (depth, w_0, w_a, w_m, group width), k = 1, scaled like AnyNetX
-# above (at most 3 stages, widths <= 64) so the two spaces' EDFs compare like for like.
+# above (widths <= 64). The quantized rule may give fewer stages than asked for; a space
+# compared with AnyNetX keeps only draws with exactly its 3 stages, since a 1- or 2-stage
+# network is a different network family and the EDFs would not compare like for like.
 REGNET_DEPTHS = range(3, 10)
 REGNET_W0 = (8, 16, 24, 32)
 REGNET_WA = (2.0, 24.0)
 REGNET_WM = (1.5, 3.0)
 
 
-def sample_regnetx(rng, band=None):
-    """One RegNetX: the five numbers plus the stages they generate."""
+def sample_regnetx(rng, band=None, stages=None):
+    """One RegNetX: the five numbers plus the stages they generate.
+
+    ``stages``: keep only draws that generate exactly this many stages, each of
+    AnyNetX's depths (1..3 blocks), so the space is a subset of AnyNetX's as the paper's
+    RegNetX is (None: any number of stages up to ``STAGES`` and any depth, as the first
+    recordings did).
+    """
+    if stages is not None and (isinstance(stages, bool) or not isinstance(stages, int)
+                               or not 1 <= stages <= MAX_STAGES):
+        raise ValueError(f"stages={stages!r}: expected a whole number from 1 to {MAX_STAGES} "
+                         "(a 28x28 image halves to 1x1 after the stem and 4 stages)")
     def draw(r):
         return RegNetXConfig(depth=r.choice(REGNET_DEPTHS), w_0=r.choice(REGNET_W0),
                              w_a=round(r.uniform(*REGNET_WA), 2),
@@ -186,11 +199,14 @@ def sample_regnetx(rng, band=None):
 
     def accept(cfg):
         widths, depths, gws = cfg.stages()
-        return (len(widths) <= STAGES and max(widths) <= max(WIDTHS)
+        n_ok = (len(widths) <= STAGES if stages is None else
+                len(widths) == stages and max(depths) <= max(DEPTHS))
+        return (n_ok and max(widths) <= max(WIDTHS)
                 and in_band(band, tuple(zip(depths, widths, gws, (1.0,) * len(widths))),
                             STEM_CHANNELS))
 
-    cfg = _reject(rng, draw, accept, "RegNetX")
+    cfg = _reject(rng, draw, accept,
+                  "RegNetX" if stages is None else f"RegNetX with {stages} stages")
     widths, depths, gws = cfg.stages()
     return {"depth": cfg.depth, "w_0": cfg.w_0, "w_a": cfg.w_a, "w_m": cfg.w_m,
             "group_width": cfg.group_width, "stem_channels": STEM_CHANNELS,

@@ -77,6 +77,11 @@ class Study:
         """The trials to train: ``n`` networks per space, ``seeds`` seeds per fixed model."""
         raise NotImplementedError
 
+    def banded(self, records):
+        """The records sampled in the study's band (the rest, e.g. fixed models over
+        seeds or scaled-up copies, are not): every record unless a study says."""
+        return records
+
     def command_flags(self, groups):
         """The size flags that recorded ``groups`` (``{group: records}``): ``["--n 20"]``."""
         return []

@@ -2,10 +2,16 @@
 import numpy as np
 
 from .. import report as r
-from ..spaces import ANYNETX_PRINCIPLES, FLOPS_BAND, sample_anynetx
+from ..spaces import (ANYNETX_PRINCIPLES, DEPTHS, FLOPS_BAND, GROUP_WIDTHS, STAGES,
+                      STEM_CHANNELS, WIDTHS, sample_anynetx)
 from ..study import Study, Trial, band_of, rng
 
 SPACES = tuple(ANYNETX_PRINCIPLES)
+RESTRICTION = (f"Spaces: every network has exactly {STAGES} stages of 1-{max(DEPTHS)} blocks, "
+               f"widths {min(WIDTHS)}-{max(WIDTHS)} (multiples of 8), k in "
+               "{1, 1/2, 1/4} (bottleneck ratio b = 1/k in {1, 2, 4}), group widths "
+               f"{', '.join(map(str, GROUP_WIDTHS))}, a {STEM_CHANNELS}-channel stem; "
+               "A is free, B to E add one principle each.")
 
 
 class AnyNetX(Study):
@@ -46,7 +52,8 @@ class AnyNetX(Study):
         pairs = list(zip(SPACES, SPACES[1:])) + [("A", "E")]
         lines = ["# AnyNetX design spaces A to E", "",
                  r.budget(settings, records, self) + " Recorded with "
-                 + r.command(self, settings, records) + ".", "", r.GROUP_HEADER]
+                 + r.command(self, settings, records) + ".", "", RESTRICTION, "",
+                 r.GROUP_HEADER]
         lines += [r.group_row(s, g[s]) for s in spaces]
         lines += ["", "Dominance, consecutive spaces (one-sided two-sample KS with exact "
                   "p-values; D+ > 0 where the first space's EDF lies above, i.e. more of its "
@@ -62,6 +69,9 @@ class AnyNetX(Study):
         said = r.resolution_sentence(g, spaces, pairs)
         if said:
             lines += [""] + r.snippet("resolution", [said])
+        said = r.paper_sentence(pairs, g)
+        if said:
+            lines += [""] + r.snippet("paper", [said])
         figure = context.figure("anynetx_edf.png")
         if figure:
             r.plot_edfs(figure, {s: r.errors(g[s]) for s in spaces},

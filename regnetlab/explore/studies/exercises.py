@@ -47,6 +47,7 @@ class Exercises(Study):
                          f"{r.pct(e['sd']) if e['n'] > 1 else '-'} | {r0['params']:,} | "
                          f"{r0['flops'] / 1e6:.1f} | "
                          f"{np.mean([x['wall_time_s'] for x in g[m]]):.1f} | {tail}")
+        lines += self.same_baseline(settings, base, context)
         said = []
         for m in ("DeepRegNetX", "DeResNeXt"):
             c = r.paired_cost(g[m], base) if m in g and base else None
@@ -65,5 +66,32 @@ class Exercises(Study):
                 + "; ".join(said) + "."])
         return lines
 
+
+    @staticmethod
+    def same_baseline(settings, base, context):
+        """One RegNetX32 baseline per budget: say whether the vionet study's RegNetX32 runs
+        at this budget are the same runs, seed by seed, as ours."""
+        vionet = context.found.get("vionet")
+        if vionet is None or not base:
+            return []
+        v_settings, v_records = vionet
+        if any(v_settings.get(k) != settings.get(k) for k in TRAINING):
+            return []
+        theirs = {x["seed"]: x["test_error"] for x in v_records if x["group"] == "RegNetX32"}
+        shared = [x for x in base if x["seed"] in theirs]
+        if not shared:
+            return []
+        differ = [x["seed"] for x in shared if abs(x["test_error"] - theirs[x["seed"]]) > 1e-9]
+        if not differ:
+            return ["", f"RegNetX32 is the one baseline of this budget: its {len(shared)} "
+                    "shared seeds give the same errors in the vionet study."]
+        return ["", f"**Two baselines.** The vionet study's RegNetX32 at this budget differs on "
+                f"seed{'s' * (len(differ) > 1)} {', '.join(map(str, differ))} "
+                "(the files were recorded with different software); compare each exercise "
+                "only with the baseline in its own file."]
+
+
+# The settings that fix how a network is trained (the rest say what was sampled).
+TRAINING = ("epochs", "train_images", "test_images", "batch_size", "lr", "recipe", "seed")
 
 STUDY = Exercises()

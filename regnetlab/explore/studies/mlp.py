@@ -74,6 +74,9 @@ class MLPStudy(Study):
                              {"module": MODULE, "class": "PerfectMLP"}, s))
         return out
 
+    def banded(self, records):
+        return [x for x in records if x["group"].startswith("small/")]
+
     def command_flags(self, groups):
         return [f"--n {len(groups.get('small/none', []))}",
                 f"--seeds {len(groups.get('PerfectMLP', []))}"]
@@ -103,19 +106,25 @@ class MLPStudy(Study):
             e = mean_ci(r.errors(g["PerfectMLP"]))
             lines += ["", f"PerfectMLP: error {r.pct(e['mean'])}% ± "
                       f"{r.pct(e['sd']) if e['n'] > 1 else '-'} (mean ± sd over {e['n']} "
-                      f"seeds; {g['PerfectMLP'][0]['params']:,} params)."]
+                      f"seeds; {g['PerfectMLP'][0]['params']:,} parameters)."]
             for size in ("small", "large"):
-                errs = np.array([x["test_error"] for k in g if k.startswith(size + "/")
-                                 for x in g[k]])
+                recs = [x for k in g if k.startswith(size + "/") for x in g[k]]
+                errs = np.array([x["test_error"] for x in recs])
                 if errs.size:
                     lines[-1] += (f" {int((errs < e['mean']).sum())} of the {errs.size} "
-                                  f"sampled {size} MLPs have a lower error.")
+                                  f"sampled {size} MLPs ({r.params_range(recs)}) have a "
+                                  "lower error.")
+            lines[-1] += (" The small MLPs are not its size: at equal budget a bigger "
+                          "network tends to win, as exercise 4 warns, so only the large ones "
+                          "are near a like-for-like comparison.")
         lines += self.extrapolation(g, spaces, settings, context)
         figure = context.figure("mlp_edf.png")
         if figure:
             r.plot_edfs(figure, {s: r.errors(g[f"small/{s}"]) for s in spaces},
                         "MLP spaces, " + r.band_words(settings).replace("in the band ", ""),
-                        r.short_budget(settings, small_recs))
+                        r.short_budget(settings, small_recs,
+                                       f"{len(small_recs)} small MLPs "
+                                       + r.band_words(settings)))
         return lines
 
     def extrapolation(self, g, spaces, settings, context):
@@ -143,20 +152,29 @@ class MLPStudy(Study):
                      + f" p = {s_sp['p']:.3f} (with n = {s_sp['n']} only a near-perfect "
                      "ranking can be significant)."]
         lines += r.snippet("extrapolation", said)
-        lines += ["", "| space | median error % small | median error % large | rank small "
-                  "| rank large |", "|---|---|---|---|---|"]
+        lines += ["", "| space | median params small | median error % small | median params "
+                  "large | median error % large | rank small | rank large |",
+                  "|---|---|---|---|---|---|---|"]
         rs = {s: i for i, s in enumerate(sorted(spaces, key=lambda s: med_s[s]), 1)}
         rl = {s: i for i, s in enumerate(sorted(spaces, key=lambda s: med_l[s]), 1)}
-        lines += [f"| {s} | {r.pct(med_s[s])} | {r.pct(med_l[s])} | {rs[s]} | {rl[s]} |"
-                  for s in spaces]
+
+        def params(size, s):
+            return f"{np.median([x['params'] for x in g.get(f'{size}/{s}', [])]) / 1e3:.0f}k"
+        lines += [f"| {s} | {params('small', s)} | {r.pct(med_s[s])} | {params('large', s)} | "
+                  f"{r.pct(med_l[s])} | {rs[s]} | {rl[s]} |" for s in spaces]
         figure = context.figure("mlp_extrapolation.png")
         if figure:
-            sized = [x for k in g if k.startswith(("small/", "large/")) for x in g[k]]
-            self.scatter(figure, both, small, large, spaces, s_net, settings, sized)
+            smalls = [x for k in g if k.startswith("small/") for x in g[k]]
+            larges = [x for k in g if k.startswith("large/") for x in g[k]]
+            what = (f"{len(both)} MLPs, each trained small ({r.params_range(smalls)}, "
+                    f"sampled {r.band_words(settings).replace('in the band ', 'in ')}) and "
+                    f"with widths x{settings.get('scale')} ({r.params_range(larges)})")
+            self.scatter(figure, both, small, large, spaces, s_net, settings,
+                         smalls + larges, what)
         return lines
 
     @staticmethod
-    def scatter(path, both, small, large, spaces, s_net, settings, records):
+    def scatter(path, both, small, large, spaces, s_net, settings, records, what=None):
         plt = r.pyplot()
         fig, ax = plt.subplots(figsize=(6.4, 5.2))
         for s in spaces:
@@ -172,7 +190,7 @@ class MLPStudy(Study):
                      f"(n = {s_net['n']}, p = {s_net['p']:.2g})")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9)
-        fig.text(0.01, 0.01, r.short_budget(settings, records), fontsize=8.5, wrap=True)
+        fig.text(0.01, 0.01, r.short_budget(settings, records, what), fontsize=8.5, wrap=True)
         fig.tight_layout(rect=(0, 0.07, 1, 1))
         r.save(fig, path)
 

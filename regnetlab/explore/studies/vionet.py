@@ -43,6 +43,9 @@ class VioNetStudy(Study):
                                  seed + i))
         return out
 
+    def banded(self, records):
+        return [x for x in records if x["group"] in SAMPLED]
+
     def command_flags(self, groups):
         return [f"--seeds {len(groups.get('RegNetX32', []))}",
                 f"--n {len(groups.get('sampled-ok', []))}"]
@@ -61,19 +64,19 @@ class VioNetStudy(Study):
                   "Cost = member's error minus RegNetX32's on the same seed (same data "
                   "order); positive means the violation hurts. 95% interval from Student's t "
                   "over seeds.", "",
-                  "| rank | network | breaks | n seeds | error % mean ± sd | params | cost (pp) "
-                  "mean ± 95% | verdict |", "|---|---|---|---|---|---|---|---|"]
+                  "| rank | network | breaks | n seeds | error % mean ± sd | params | MFLOPs "
+                  "| cost (pp) mean ± 95% | verdict |", "|---|---|---|---|---|---|---|---|---|"]
         if base:
             e = mean_ci(r.errors(base))
             lines.append(f"| - | RegNetX32 | nothing | {e['n']} | {r.pct(e['mean'])} ± "
                          f"{r.pct(e['sd']) if e['n'] > 1 else '-'} | {base[0]['params']:,} "
-                         "| 0 | baseline |")
+                         f"| {base[0]['flops'] / 1e6:.1f} | 0 | baseline |")
         for rank, m in enumerate(ranked, 1):
             e, c = mean_ci(r.errors(g[m])), costs[m]
             key = m.split("-", 1)[1]
             lines.append(f"| {rank} | {m} | {words.get(key, key)} | {e['n']} | "
                          f"{r.pct(e['mean'])} ± {r.pct(e['sd']) if e['n'] > 1 else '-'} | "
-                         f"{g[m][0]['params']:,} | "
+                         f"{g[m][0]['params']:,} | {g[m][0]['flops'] / 1e6:.1f} | "
                          + (f"{100 * c['mean']:+.1f} ± {100 * c['ci95']:.1f} | "
                             f"{r.noise_words(c)} |" if c and c["n"] > 1 else "- | one seed |"))
         sampled = [k for k in SAMPLED if k in g]
@@ -108,38 +111,55 @@ class VioNetStudy(Study):
 
     @staticmethod
     def answer(g, costs, ranked, sampled, ok):
-        beyond = [m for m in ranked if costs[m] and costs[m]["n"] > 1
-                  and not within_noise(costs[m]) and costs[m]["mean"] > 0]
-        widths = [100 * costs[m]["ci95"] for m in ranked if costs[m] and costs[m]["n"] > 1]
-        text = ("**Answer.** Ranked by mean cost over seeds: "
-                + " > ".join(f"{m} ({100 * costs[m]['mean']:+.1f} pp)" for m in ranked) + ". "
-                + (f"Only {', '.join(beyond)} cost{'s' if len(beyond) == 1 else ''} more "
-                   "than the seed-to-seed noise (95% interval excludes 0); "
-                   "the other differences are within noise at this budget."
-                   if beyond else "Every difference is within the seed-to-seed noise at "
-                   "this budget: these runs cannot rank the four factors."))
+        """One answer from both measurements: the family over seeds and the sampled
+        groups, saying where they disagree instead of ranking from one of them."""
+        fam = [m for m in ranked if costs[m] and costs[m]["n"] > 1]
+        beyond = [m for m in fam if not within_noise(costs[m])]
+        widths = [100 * costs[m]["ci95"] for m in fam]
+        text = ("**Answer.** The family over seeds (cost against RegNetX32): "
+                + ", ".join(f"{m} {100 * costs[m]['mean']:+.1f} pp" for m in ranked) + "; "
+                + (", ".join(f"{m} {r.noise_words(costs[m])}" for m in beyond)
+                   + ", the rest within seed-to-seed noise" if beyond else
+                   "every one within seed-to-seed noise"))
         if widths:
-            text += (f" The 95% intervals are ±{min(widths):.1f} to ±{max(widths):.1f} pp "
-                     f"wide with {max(costs[m]['n'] for m in ranked if costs[m])} seeds; "
-                     "they shrink as 1/sqrt(seeds), so no difference smaller than about "
-                     f"{min(widths):.1f} pp can be told from noise here.")
-        if ok is not None and len(sampled) > 1:
-            cs = [welch_diff(r.errors(g[k]), ok)["mean"] * 100 for k in sampled[1:]]
-            text += (f" The sampled groups' mean costs against ok range from {min(cs):+.1f} "
-                     f"to {max(cs):+.1f} pp ({r.sizes(g, sampled, 'group')}).")
+            text += (f" (95% intervals ±{min(widths):.1f} to ±{max(widths):.1f} pp with "
+                     f"{max(costs[m]['n'] for m in fam)} seeds; they shrink as "
+                     "1/sqrt(seeds))")
+        text += "."
+        if ok is None or len(sampled) < 2:
+            return text
+        diffs = {k.split("-", 1)[1]: welch_diff(r.errors(g[k]), ok) for k in sampled[1:]}
+        told = [k for k, d in diffs.items() if not within_noise(d)]
+        text += (f" The sampled groups ({r.sizes(g, sampled, 'group')}, cost against ok): "
+                 + ", ".join(f"{k} {100 * d['mean']:+.1f} pp ({r.noise_words(d)})"
+                             for k, d in diffs.items()) + ".")
+        # opposite signs matter only where at least one of the two is told from noise
+        clash = [k for k in diffs if f"VioNet-{k}" in costs and costs[f"VioNet-{k}"]
+                 and (costs[f"VioNet-{k}"]["mean"] > 0) != (diffs[k]["mean"] > 0)
+                 and not (within_noise(costs[f"VioNet-{k}"]) and within_noise(diffs[k]))]
+        if clash:
+            text += (" The two measurements point in opposite directions for "
+                     + ", ".join(clash) + ", so at this budget they do not rank the four "
+                     "principles")
+            agree = [k for k in told if k not in clash]
+            text += ("; told from noise in the sampled groups and pointing the same way in "
+                     "the family: " + ", ".join(agree) + "." if agree else ".")
+        elif told:
+            text += " Both measurements agree in direction for every principle."
         return text
 
     @staticmethod
     def figure(path, g, base, ranked, sampled, settings, records):
         plt = r.pyplot()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
+        # stacked, so that it reads on a phone as well as the one-panel figures
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.4, 9.6))
         names = (["RegNetX32"] if base else []) + ranked
         for i, m in enumerate(names):
             e = np.array(r.errors(g[m])) * 100
             ax1.scatter(np.full(len(e), i), e, alpha=0.7)
             ax1.errorbar(i + 0.15, e.mean(), yerr=e.std(ddof=1) if len(e) > 1 else 0,
                          fmt="k_", capsize=4)
-        ax1.set_xticks(range(len(names)), names, rotation=20)
+        ax1.set_xticks(range(len(names)), [n.replace("VioNet-", "VioNet-\n") for n in names])
         ax1.set_ylabel("test error (%)")
         ax1.set_title("VioNet family: dots = seeds, bar = mean ± sd")
         ax1.grid(alpha=0.3)
@@ -154,8 +174,14 @@ class VioNetStudy(Study):
         ax2.grid(alpha=0.3)
         if sampled:
             ax2.legend(loc="lower right")
-        fig.text(0.01, 0.01, r.short_budget(settings, records), fontsize=8.5)
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        family = [x for m in names for x in g[m]]
+        drawn = [x for k in sampled for x in g[k]]
+        what = (f"top: {len(family)} runs of RegNetX32 and {len(ranked)} VioNets over seeds "
+                f"({r.mflops_range(family)}); bottom: {len(drawn)} sampled VioNets "
+                + r.band_words(settings).replace("in the band ", "in "))
+        fig.text(0.01, 0.01, r.short_budget(settings, records, what), fontsize=8.5,
+                 wrap=True)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
         r.save(fig, path)
 
 
