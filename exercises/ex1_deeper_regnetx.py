@@ -7,10 +7,11 @@
 # > — *Dive into Deep Learning*, section 8.8.6 (Exercises)
 #
 # **What you write.** `DeepRegNetX(lr=0.1, num_classes=10)`, an `AnyNet` with **four**
-# stages `(depth d_i, width c_i, group width g_i, bottleneck ratio k_i)` that obey the
+# stages `(depth d_i, width c_i, group width g_i, bottleneck multiplier k_i)` that obey the
 # RegNetX principles of section 8.8.3:
 #
-# * one shared group width $g_i = g$ and one shared bottleneck ratio $k_i = k$;
+# * one shared group width $g_i = g$ and one shared `bot_mul` $k_i = k$ (the paper's
+#   bottleneck ratio is $b = 1/k$);
 # * non-decreasing widths $c_1 \le c_2 \le c_3 \le c_4$;
 # * non-decreasing depths $d_1 \le d_2 \le d_3 \le d_4$;
 # * every stage buildable: the bottleneck `int(round(c_i * k))` is a multiple of `g`.
@@ -52,7 +53,7 @@ if __name__ == "__main__":
 
     if importlib.util.find_spec("regnetlab") is None:
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", os.environ.get(
-            "REGNETLAB_INSTALL", 'regnetlab @ git+https://github.com/OWNER/regnetlab.git@main')])
+            "REGNETLAB_INSTALL", 'regnetlab @ git+https://github.com/OWNER/regnetlab.git@v0.1.0')])
         importlib.invalidate_caches()
     from regnetlab.data import load_split, resolve_root
 

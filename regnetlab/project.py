@@ -18,7 +18,12 @@ COURSE_REPOSITORY = ""  # the course's GitHub address; "" = unset
 
 REPOSITORY = (os.environ.get("REGNETLAB_REPOSITORY", "").strip() or COURSE_REPOSITORY
               or PLACEHOLDER)
-BRANCH = os.environ.get("REGNETLAB_BRANCH", "main")
+BRANCH = os.environ.get("REGNETLAB_BRANCH", "main")  # where the Colab buttons open notebooks
+# The fixed release the notebooks' setup cell installs: a tag, never a branch head, so a
+# notebook opened in Colab next month grades with the library it was written for. It is
+# this version's tag; a course's copy gets its grader's tag (`release student --grader-ref`).
+VERSION = "0.1.0"  # = pyproject.toml's version (a test checks)
+RELEASE = os.environ.get("REGNETLAB_RELEASE", f"v{VERSION}")
 HOW_TO_SET = ("set COURSE_REPOSITORY in regnetlab/project.py (or $REGNETLAB_REPOSITORY) "
               "to the course's GitHub address, or build the course's copy with "
               "`regnetlab release student DIR --grader-repo OWNER/NAME`")
@@ -50,9 +55,9 @@ def check_address(url):
     return url.rstrip("/")
 
 
-def install_spec(url=REPOSITORY, branch=BRANCH):
-    """What ``pip install`` takes to install regnetlab from the repository."""
-    return f"regnetlab @ git+{url.rstrip('/')}.git@{branch}"
+def install_spec(url=REPOSITORY, ref=RELEASE):
+    """What ``pip install`` takes to install regnetlab from the repository at ``ref``."""
+    return f"regnetlab @ git+{url.rstrip('/')}.git@{ref}"
 
 
 def colab_url(path, url=REPOSITORY, branch=BRANCH):

@@ -247,10 +247,11 @@ not valid. The docs: `REGNETLAB_EXTRAS=docs bash scripts/setup.sh && .venv/bin/m
 COURSE_LINE = re.compile(r'^COURSE_REPOSITORY = .*$', re.M)
 
 
-def fill_course_address(root, url):
+def fill_course_address(root, url, ref=None):
     """Write the course's address ``url`` into the copy ``root``: its
     ``regnetlab/project.py`` (the site's links and Colab buttons) and the notebooks'
-    setup cells, which were generated with the address of this checkout."""
+    setup cells, which were generated with the address and release of this checkout;
+    with ``ref`` (the grader's tag) the setup cells install that release instead."""
     url = project.check_address(url)
     path = root / "regnetlab" / "project.py"
     text, n = COURSE_LINE.subn(f"COURSE_REPOSITORY = {url!r}", path.read_text())
@@ -262,6 +263,8 @@ def fill_course_address(root, url):
         if stub.suffix in (".py", ".ipynb"):
             text = stub.read_text()
             for old in olds:
+                if ref:
+                    text = text.replace(old + project.RELEASE, f"{url}.git@{ref}")
                 text = text.replace(old, url + ".git@")
             stub.write_text(text)
 
@@ -295,7 +298,7 @@ def release_student(target, repo, ref):
             # the explorer page includes this section: it must exist, without our runs
             "## How they were recorded\n\nThe course's recorded runs are not part of this "
             "copy: record your own with the commands on this page.\n")
-        fill_course_address(tmp, f"https://github.com/{repo}")
+        fill_course_address(tmp, f"https://github.com/{repo}", ref)
         workflow = tmp / WORKFLOW
         workflow.write_text(render_workflow(workflow.read_text(), repo, ref))
         (tmp / "README.md").write_text(STUDENT_README.format(

@@ -51,7 +51,7 @@ if __name__ == "__main__":
 
     if importlib.util.find_spec("regnetlab") is None:
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", os.environ.get(
-            "REGNETLAB_INSTALL", 'regnetlab @ git+https://github.com/OWNER/regnetlab.git@main')])
+            "REGNETLAB_INSTALL", 'regnetlab @ git+https://github.com/OWNER/regnetlab.git@v0.1.0')])
         importlib.invalidate_caches()
     from regnetlab.data import load_split, resolve_root
 

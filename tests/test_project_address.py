@@ -26,7 +26,7 @@ def test_unset_address_is_none_but_keeps_the_old_names_working(monkeypatch):
         pytest.skip("this checkout names its course repository")
     assert p.repository() is None and not p.is_set()
     assert p.REPOSITORY == p.PLACEHOLDER  # the stubs' setup cell is generated from it
-    assert p.install_spec() == f"regnetlab @ git+{p.PLACEHOLDER}.git@main"
+    assert p.install_spec() == f"regnetlab @ git+{p.PLACEHOLDER}.git@v{p.VERSION}"
     assert p.github_slug() == "OWNER/regnetlab"
 
 
@@ -35,7 +35,16 @@ def test_the_environment_sets_the_address(monkeypatch):
     assert p.repository() == "https://github.com/my-org/hw1" and p.is_set()
     assert p.colab_url("exercises/ex1.ipynb") == (
         "https://colab.research.google.com/github/my-org/hw1/blob/main/exercises/ex1.ipynb")
-    assert p.install_spec() == "regnetlab @ git+https://github.com/my-org/hw1.git@main"
+    # the notebooks install a fixed release, never a branch head
+    assert p.install_spec() == f"regnetlab @ git+https://github.com/my-org/hw1.git@v{p.VERSION}"
+
+
+def test_the_release_is_this_version(monkeypatch):
+    import tomllib
+    p = load_project(monkeypatch)
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    import regnetlab
+    assert p.VERSION == version == regnetlab.__version__
 
 
 @pytest.mark.parametrize("bad", ["https://github.com/OWNER/regnetlab", "my-org/hw1",
@@ -56,15 +65,16 @@ def test_release_student_fills_the_course_address(tmp_path):
         (copy / part).parent.mkdir(parents=True)
         (copy / part).write_text((ROOT / part).read_text())
     (copy / "exercises").mkdir()
-    cell = f"'regnetlab @ git+{release.project.PLACEHOLDER}.git@main'"
+    cell = f"'regnetlab @ git+{release.project.PLACEHOLDER}.git@{release.project.RELEASE}'"
     (copy / "exercises/ex1_x.py").write_text(f"spec = {cell}\n")
     (copy / "exercises/ex1_x.ipynb").write_text(json.dumps({"src": f"spec = {cell}"}))
-    release.fill_course_address(copy, "https://github.com/my-org/hw1")
+    release.fill_course_address(copy, "https://github.com/my-org/hw1", "grader-v1")
     text = (copy / "regnetlab/project.py").read_text()
     assert "COURSE_REPOSITORY = 'https://github.com/my-org/hw1'" in text
     for name in ("ex1_x.py", "ex1_x.ipynb"):
         filled = (copy / "exercises" / name).read_text()
-        assert "git+https://github.com/my-org/hw1.git@main" in filled and "OWNER" not in filled
+        assert "git+https://github.com/my-org/hw1.git@grader-v1'" in filled
+        assert "OWNER" not in filled and "@main" not in filled
     with pytest.raises(ValueError, match="expected https://github.com/OWNER/NAME"):
         release.fill_course_address(copy, release.project.PLACEHOLDER)
 

@@ -82,8 +82,14 @@ def test_template_holds_the_exercises_and_none_of_the_answers(template):
     assert not (template / "solutions").exists() and not (template / "tests").exists()
     assert not list((template / "results").glob("*.jsonl"))
     assert not (template / "docs" / "figures" / "explore").exists()
+    from regnetlab import project
+    # the copy's setup cells install the course's repository at the grader's tag
+    course = "https://github.com/my-org/hw1-grader.git@grader-v1"
     for stub in (ROOT / "exercises").glob("ex*.py"):
-        assert (template / "exercises" / stub.name).read_text() == stub.read_text()
+        expected = stub.read_text().replace(
+            f"{project.PLACEHOLDER}.git@{project.RELEASE}", course)
+        assert course in expected
+        assert (template / "exercises" / stub.name).read_text() == expected
     assert grep(template, answer_lines()) == []
 
 

@@ -66,6 +66,18 @@ def stub_parts(path):
                      _numbered_items(text[hints_at.end():], path))
 
 
+SCORE = "## Get your score"
+
+
+def score_steps(path):
+    """The stub's "Get your score" cell (Jupyter and Colab), without its heading."""
+    path = Path(path)
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith(SCORE):
+            return cell.source[len(SCORE):].strip()
+    raise SourceError(f"{path}: expected a markdown cell starting {SCORE!r}")
+
+
 def _numbered_items(text, path):
     items = []
     for line in text.splitlines():

@@ -28,7 +28,8 @@ It does what plain configuration cannot:
    ``<!-- include:FILE.md#HEADING -->`` one H2 section of a repository markdown file;
    ``<!-- if-option:COMMAND:--FLAG -->...<!-- end-if -->`` text kept only while the
    option exists; ``<!-- project:repo|clone|install -->`` the repository link, the clone step and the
-   pip line; ``<!-- exercise:colab -->`` the exercise's "Open in Colab" link.
+   pip line; ``<!-- exercise:colab -->`` the exercise's "Open in Colab" link;
+   ``<!-- exercise:score -->`` the notebook's "Get your score" steps.
 4. Takes the repository link and the site's address from ``regnetlab/project.py``
    (``REGNETLAB_DOCS_SITE_URL`` overrides the address, which defaults to GitHub Pages').
    While the course's address is unset, no page shows a clone URL, Colab button or
@@ -287,6 +288,8 @@ def _exercise_text(ex_id, part):
         return parts.checks
     if part == "hints":
         return exercise_pages.hints_markdown(parts.hints)
+    if part == "score":
+        return exercise_pages.score_steps(stub)
     if part == "notebook":
         return f"[{parts.title}, as a notebook]({stub.name})"
     if part == "colab":
@@ -295,7 +298,7 @@ def _exercise_text(ex_id, part):
         return (f"[Open in Colab]({colab_url(stub)}){{ .md-button .md-button--primary "
                 f".colab-link }}\n")
     raise PluginError(f"exercises/{ex_id}.md: unknown marker <!-- exercise:{part} -->; "
-                      "expected intro, checks, rubric, hints, notebook or colab")
+                      "expected intro, checks, rubric, hints, score, notebook or colab")
 
 
 # The notebook Colab opens for an exercise: the stub as a .ipynb at this path of the
