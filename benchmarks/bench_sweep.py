@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from regnetlab.cli import positive_int
+from regnetlab.arguments import positive_int
 from regnetlab.engines import LocalEngine
 from regnetlab.explore.studies import trials
 from regnetlab.explore.sweep import check_data, run_sweep

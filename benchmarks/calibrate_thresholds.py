@@ -47,8 +47,8 @@ from regnetlab.files import write_json  # noqa: E402
 from regnetlab.grading.exercises import EXERCISES, Network, load  # noqa: E402
 import designs  # noqa: E402 - benchmarks/designs.py, beside this file
 from designs import draws  # noqa: E402
-from regnetlab.grading.trusted.graph import load_network  # noqa: E402
-from regnetlab.grading.trusted.training import TIERS, load_data, short_train  # noqa: E402
+from regnetlab.grading.measure.graph import load_network  # noqa: E402
+from regnetlab.grading.measure.training import TIERS, load_data, short_train  # noqa: E402
 
 DRAW_SEED = 0          # which random designs are drawn (the same every run)
 CONTROLS = ("untrained", "head-only")
@@ -69,7 +69,7 @@ def captured(design, seed, lr=None):
     from safetensors.torch import save
 
     from regnetlab.grading.untrusted import capture
-    from regnetlab.grading.untrusted.worker import capture_network
+    from regnetlab.grading.worker.worker import capture_network
     # train=...: a trained network's train-mode graph is captured too (as the grader does)
     spec = Network(design.label, design.label,
                    lambda _module: design() if lr is None else design(lr=lr), train="calibration")
@@ -347,7 +347,7 @@ def device_name(device):
 
 def main_gpu(args, todo):
     """The GPU tier calibrated on a device, into its own result file (``--out``)."""
-    from regnetlab.grading.trusted.training import parse_reduced, pick_device, reduced
+    from regnetlab.grading.measure.training import parse_reduced, pick_device, reduced
     tier = TIERS["gpu"]
     try:
         device = pick_device(tier, args.device or "cuda")

@@ -10,29 +10,16 @@ import argparse
 import importlib
 import sys
 
+from .arguments import UsageError
+
 SUBCOMMANDS = {
     "train": ("regnetlab.train_cli", "train a model on Fashion-MNIST"),
     "info": ("regnetlab.info_cli", "list models with their parameters and FLOPs"),
-    "grade": ("regnetlab.grading.trusted.cli", "grade the exercises (autograder)"),
+    "grade": ("regnetlab.grading.scoring.cli", "grade the exercises (autograder)"),
     "explore": ("regnetlab.explore.cli", "sample and train networks from a design space"),
-    "grade-many": ("regnetlab.grade_many", "grade a whole class: a gradebook, resumable"),
+    "grade-many": ("regnetlab.grading.batch.cli", "grade a whole class: a gradebook, resumable"),
     "release": ("regnetlab.release", "build the students' template or the Gradescope zip"),
 }
-
-
-def positive_int(text):
-    """An argparse type: a whole number >= 1, with a message that says so."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1 or str(value) != str(text).strip():
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line, exit status 2."""
 
 
 def expected_errors():

@@ -13,9 +13,9 @@ are dropped and running ones killed, and a Ray instance the engine started is sh
 import multiprocessing as mp
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor,
+                                as_completed, wait)
 
-ENGINES = ("local", "ray")
 STOP_GRACE_S = 5.0  # how long a stopped job may take to exit by itself before SIGKILL
 
 
@@ -27,6 +27,8 @@ class EngineError(ValueError):
 
 class LocalEngine:
     """``workers`` processes on this machine; ``workers=1`` runs every job in this process.
+    ``threads=True``: ``workers`` threads of this process, for jobs that are processes of
+    their own already (a grading), which a thread only waits on.
 
     ``initializer(*initargs)`` runs once in each worker (or here, for one worker) before
     its first job: the place to load data that every job shares.
@@ -34,17 +36,20 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, workers=1, initializer=None, initargs=()):
+    def __init__(self, workers=1, initializer=None, initargs=(), threads=False):
         if int(workers) != workers or workers < 1:
             raise ValueError(f"workers={workers!r}: expected a positive whole number")
         self.workers, self.initializer, self.initargs = int(workers), initializer, initargs
+        self.threads = threads
 
     def __repr__(self):
-        return f"LocalEngine(workers={self.workers})"
+        return f"LocalEngine(workers={self.workers}{', threads=True' if self.threads else ''})"
 
     def map_unordered(self, fn, items):
         items = list(items)
-        if self.workers == 1:
+        if self.threads:
+            yield from self._in_threads(fn, items)
+        elif self.workers == 1:
             yield from self._in_process(fn, items)
         else:
             yield from self._in_pool(fn, items)
@@ -58,6 +63,21 @@ class LocalEngine:
             except Exception as e:  # a KeyboardInterrupt here is the user's: let it stop us
                 result = e
             yield item, result
+
+    def _in_threads(self, fn, items):
+        if self.initializer is not None and items:
+            self.initializer(*self.initargs)
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="regnetlab-job")
+        try:
+            futures = {pool.submit(fn, item): item for item in items}
+            for fut in as_completed(futures):
+                try:
+                    result = fut.result()
+                except Exception as e:
+                    result = e
+                yield futures[fut], result
+        finally:  # closed early: queued jobs are dropped, running ones waited for
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _in_pool(self, fn, items):
         # spawn, not fork: torch and fork mix badly (threads, CUDA)
@@ -202,12 +222,19 @@ def _import_env():
     return env
 
 
-def make_engine(name="local", workers=1, address=None, initializer=None, initargs=()):
-    """The engine a command line asked for: ``--engine local|ray``, ``--workers``, ``--address``."""
-    if name == "local":
-        if address is not None:
-            raise ValueError("--address is for --engine ray; the local engine runs here")
-        return LocalEngine(workers, initializer, initargs)
+ENGINES = {"local": LocalEngine, "ray": RayEngine}  # what --engine accepts
+
+
+def make_engine(name="local", workers=1, address=None, initializer=None, initargs=(),
+                threads=False):
+    """The engine a command line asked for: ``--engine local|ray``, ``workers`` jobs at a time
+    (with Ray and no ``address``: the CPUs of the Ray instance started here), ``--address``.
+    The one place that turns those options into an engine (explorer and grade-many)."""
+    if name not in ENGINES:
+        raise ValueError(f"--engine {name!r}: expected one of {', '.join(ENGINES)}")
     if name == "ray":
-        return RayEngine(address)
-    raise ValueError(f"--engine {name!r}: expected one of {', '.join(ENGINES)}")
+        return RayEngine(address) if address is not None else RayEngine(num_cpus=workers)
+    if address is not None:
+        raise ValueError(f"--address {address}: only used with --engine ray; the local "
+                         "engine runs here")
+    return LocalEngine(workers, initializer, initargs, threads=threads)

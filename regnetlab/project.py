@@ -9,6 +9,10 @@ Until then the address is *unset*: ``repository()`` is None, ``is_set()`` is Fal
 address instead, and a published build refuses it).
 """
 import os
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent   # the regnetlab package
+ROOT = PACKAGE.parent                       # the checkout: solutions/, exercises/, autograder/
 
 # The placeholder an unset address stands as (the notebooks' setup cell is generated
 # from REPOSITORY, so it must stay a well-formed URL).

@@ -31,10 +31,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import project
-from .files import load_module
+from . import project, stubs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = project.ROOT
 WORKFLOW = Path(".github/workflows/classroom.yml")
 MANIFEST = Path(".github/regnetlab-release.json")
 PROTECTED = ("autograder", str(WORKFLOW))   # what `release verify` compares
@@ -134,16 +133,12 @@ def _parts(root, parts):
                            "run `regnetlab release` from the repository it is installed from")
 
 
-def _make_stubs():
-    return load_module(REPO / "scripts" / "make_stubs.py", "_regnetlab_make_stubs")
-
-
 def check_stubs_current():
     """The stubs in exercises/ must be what the solutions generate: a stale one may hold
     what a newer solution took out."""
     if not (REPO / "solutions").is_dir():
         return
-    problems = _make_stubs().out_of_sync(REPO / "solutions", REPO / "exercises")
+    problems = stubs.out_of_sync(REPO / "solutions", REPO / "exercises")
     if problems:
         raise ReleaseError(f"exercises/ is out of sync with solutions/ ({problems[0]}); run "
                            "`python scripts/make_stubs.py` first")
@@ -153,7 +148,7 @@ def leaked_lines(root):
     """``(file, line)`` for every reference-solution line found in the tree ``root``."""
     if not (REPO / "solutions").is_dir():
         return []
-    secret = _make_stubs().secret_lines(REPO / "solutions")
+    secret = stubs.secret_lines(REPO / "solutions")
     found = []
     for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
         try:

@@ -1,7 +1,7 @@
 """``regnetlab train MODEL``: train a registered model on Fashion-MNIST and report."""
 import argparse
 
-from .cli import positive_int
+from .arguments import positive_int
 
 # The calibrated default (benchmarks/results/recipe_calibration.jsonl, made by
 # benchmarks/calibrate_recipe.py): RegNetX32 at 28x28 reaches >= 90% test accuracy in

@@ -53,7 +53,7 @@ def test_closing_the_local_engine_early_stops_its_workers():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"name": "dask"}, "--engine 'dask': expected one of local, ray"),
-    ({"name": "local", "address": "auto"}, "--address is for --engine ray"),
+    ({"name": "local", "address": "auto"}, "--address auto: only used with --engine ray"),
     ({"name": "local", "workers": 0}, "workers=0: expected a positive whole number"),
 ])
 def test_bad_engine_settings_are_refused(kwargs, message):

@@ -16,9 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) from anywhere
     sys.path.insert(0, str(ROOT))
 
-_spec = importlib.util.spec_from_file_location("make_stubs", ROOT / "scripts" / "make_stubs.py")
-make_stubs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_stubs)
+from regnetlab import stubs as make_stubs  # noqa: E402  (scripts/make_stubs.py calls it)
 
 MODULES = ["ex1_deeper_regnetx", "ex2_de_resnextify", "ex3_vionet", "ex4_perfect_mlp"]
 

@@ -8,7 +8,7 @@ modules of :mod:`regnetlab.explore.studies`.
 import os
 from pathlib import Path
 
-from ..cli import positive_int
+from ..arguments import positive_int
 from ..engines import ENGINES
 from .studies import STUDIES
 
@@ -44,7 +44,7 @@ def add_arguments(p):
     p.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1),
                    help="worker processes, one network each (default: min(2, CPUs)); with "
                    "--engine ray and no --address, the CPUs of the Ray instance started here")
-    p.add_argument("--engine", choices=ENGINES, default="local",
+    p.add_argument("--engine", choices=list(ENGINES), default="local",
                    help="local: a process pool here (default); ray: each network a Ray task "
                    "(pip install 'regnetlab[ray]')")
     p.add_argument("--address", default=None, metavar="ADDR",
@@ -79,16 +79,11 @@ def settings_of(args, study):
 
 
 def make_engine(args, initargs, settings):
-    from .. import engines
+    from ..engines import make_engine
     from .sweep import init_worker
 
-    if args.engine == "ray":
-        if args.address is not None:
-            return engines.RayEngine(args.address)
-        return engines.RayEngine(num_cpus=args.workers)
-    if args.address is not None:
-        raise ValueError(f"--address {args.address}: only used with --engine ray")
-    return engines.LocalEngine(args.workers, init_worker, (settings, *initargs))
+    return make_engine(args.engine, args.workers, args.address, init_worker,
+                       (settings, *initargs))
 
 
 def run(args):

@@ -16,7 +16,7 @@ Grader tests (public and an instructor's hidden ones) import ``checks``, ``expec
 ``fail`` from here. The threat model is in ``autograder/README.md``.
 """
 from .exercises import EXERCISES
-from .trusted import checks
-from .trusted.answers import expect, fail
+from .scoring import checks
+from .scoring.facts import expect, fail
 
 __all__ = ["EXERCISES", "checks", "expect", "fail"]

@@ -129,7 +129,7 @@ def _submission(work, modules, notebook):
             (folder / f"{module}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
         return folder, (f"the code this kernel has run (In [1] to In [{len(cells)}]; "
                         "cell N in a message is In [N])")
-    from ..submissions import SubmissionError, exercise_folder
+    from .intake.archives import SubmissionError, exercise_folder
     try:
         here = exercise_folder(Path.cwd())
     except SubmissionError as e:

@@ -196,7 +196,7 @@ class MLPStudy(Study):
 
 
 def _positive_int(text):
-    from ...cli import positive_int
+    from ...arguments import positive_int
     return positive_int(text)
 
 

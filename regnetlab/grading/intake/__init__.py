@@ -124,7 +124,7 @@ def choose(folder, exercises):
 def stage(folder, dest, exercises):
     """Copy what the worker imports into the new folder ``dest``: the submission's other
     ``.py`` files and each exercise's chosen module; return ``choose``'s answer."""
-    from ..trusted.sandbox import copy_python_files
+    from ..sandbox import copy_python_files
     dest = Path(dest)
     sources = choose(folder, exercises)
     copy_python_files(folder, dest)

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...project import PACKAGE
 from .options import SHARED, dest
 from .session import REPO, resolve_submission
 
@@ -17,7 +18,7 @@ from .session import REPO, resolve_submission
 def default_tests_dir():
     """``autograder/`` here or in the checkout; else the copy an installed wheel carries
     (``regnetlab/rubric``, see setup.py), as in Colab."""
-    rubric = Path(__file__).resolve().parents[2] / "rubric"
+    rubric = PACKAGE / "rubric"
     for candidate in (Path("autograder"), REPO / "autograder", rubric):
         if (candidate / "conftest.py").is_file():
             return candidate.resolve()
@@ -59,7 +60,7 @@ def pytest_options(args):
 def pytest_args(args):
     """The pytest command line that ``regnetlab grade ARGS`` amounts to."""
     tests, hidden = test_folders(args)
-    out = [str(tests), *hidden, "-p", "regnetlab.grading.trusted.plugin", "-p", "no:cacheprovider",
+    out = [str(tests), *hidden, "-p", "regnetlab.grading.scoring.plugin", "-p", "no:cacheprovider",
            "--rootdir", str(tests), *(["-c", str(tests / "pytest.ini")]
                                       if (tests / "pytest.ini").is_file() else []),
            "--submission", str(resolve_submission(args.target))]
@@ -77,7 +78,7 @@ def pytest_args(args):
 
 
 def run(args):
-    from ...cli import UsageError
+    from ...arguments import UsageError
     try:
         import pytest
     except ImportError:

@@ -23,15 +23,15 @@ import threading
 import time
 from pathlib import Path
 
+from ...project import ROOT as REPO
 from .. import intake
 from ..exercises import EXERCISES
-from .answers import ExerciseFacts
-from .sandbox import (LEVELS, Limits, LiveWorkers, WorkerRun, isolation_gaps, isolation_levels,
+from .facts import ExerciseFacts
+from ..sandbox import (LEVELS, Limits, LiveWorkers, WorkerRun, isolation_gaps, isolation_levels,
                       run_worker)
-from .training import (GRADING_SEED, calibration_file, describe, load_data, load_thresholds,
+from ..measure.training import (GRADING_SEED, calibration_file, describe, load_data, load_thresholds,
                        parse_reduced, pick_device, pick_tier, reduced)
 
-REPO = Path(__file__).resolve().parents[3]
 DEFAULT_TIMEOUT_S = {"cpu": 480.0, "gpu": 300.0}  # generous: CI runners can be slow
 MIN_MEMORY_GB = 4.0  # measured: the reference solutions fail under a 3 GiB cap, pass at 4
 
@@ -112,7 +112,7 @@ class GradeSession:
 
     def _measure(self, exercise):
         """Worker in the sandbox, then the trusted measurement of what it sent back."""
-        from .measure import measure_exercise
+        from ..measure.describe import measure_exercise
         worker_options = {"seed": GRADING_SEED}  # the worker learns nothing else
         source = self.sources[exercise]
         if source.error:  # a notebook that cannot be read: nothing to start a worker on
@@ -244,7 +244,7 @@ def _cost(exercise):
 def check_platform():
     """The sandbox needs POSIX process groups and resource limits: refuse Windows now."""
     if sys.platform == "win32":
-        from ...cli import UsageError
+        from ...arguments import UsageError
         raise UsageError("regnetlab grade needs Linux, macOS or WSL on Windows (its sandbox "
                          "uses POSIX process groups and resource limits)")
 

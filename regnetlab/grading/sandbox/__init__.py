@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...data import default_root
+from ...project import PACKAGE  # the regnetlab package the worker gets a copy of
 
 MiB = 1024 ** 2
 OUTPUT_KEEP = 16_000            # characters of the worker's stdout/stderr we keep (head + tail)
@@ -55,7 +56,6 @@ FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 TMP_SIZE = 256 * MiB            # the sandbox's private /tmp, a tmpfs: it costs memory
 UIDS = range(60000, 65000)      # the workers' own users, when we are root
 LEVELS = ("pid-namespace", "net-namespace", "mount-namespace", "separate-user")
-PACKAGE = Path(__file__).resolve().parents[2]  # the regnetlab package the worker gets a copy of
 INSIDE = Path("/sandbox")       # where the copies and the output folder appear in the sandbox
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_FILES = ("ld.so.cache", "localtime")  # the rest of /etc stays out; passwd is made up
@@ -200,7 +200,7 @@ def _probe():
 
 
 def run_worker(exercise, submission, options, limits=Limits(), live=None,
-               module="regnetlab.grading.untrusted.worker", extra_files=None):
+               module="regnetlab.grading.worker.worker", extra_files=None):
     """Run ``python -m module`` on a copy of ``submission`` in a sandbox; return a WorkerRun.
 
     The worker is started as ``module EXERCISE CODE OUT --options JSON --timeout S

@@ -13,7 +13,7 @@ from regnetlab.grading.exercises import EXERCISES, load
 from regnetlab.grading.trusted import checks
 from regnetlab.principles import MLP_PRINCIPLES, Design, mlp_holds, violated
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 import designs  # noqa: E402 - benchmarks/designs.py: the spaces hold answers, so not shipped
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from regnetlab import grade_many, submissions as subs
+from regnetlab.grading.batch import cli as grade_many, progress, store
+from regnetlab.grading.intake import archives as subs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = (ROOT / "solutions" / "ex1_deeper_regnetx.py").read_text()
 STUB = (ROOT / "exercises" / "ex1_deeper_regnetx.py").read_text()
 FAST = ["--no-train", "--only", "ex1"]   # a grading in seconds; 23 points graded
@@ -172,7 +173,7 @@ def test_a_class_graded_interrupted_resumed_with_a_hostile_and_broken_ones(tmp_p
     # every record on disk is what was graded (the hostile one's deletions were undone)
     for key in book:
         rec = json.loads((out / "students" / f"{key}.json").read_text())
-        assert rec["student"] == key and rec["format"] == grade_many.RECORD_FORMAT
+        assert rec["student"] == key and rec["format"] == store.RECORD_FORMAT
     # one line per submission when the output is not a terminal, with an ETA
     lines = [line for line in done.stderr.splitlines() if line.startswith("grade-many: [")]
     assert len(lines) == 6 and all("ETA" in line for line in lines)
@@ -275,7 +276,7 @@ def test_gradescope_export_names_students_from_its_metadata(tmp_path):
         prefix="assignment_7_export/")
     args = Namespace(submissions=str(tmp_path / "export.zip"), regrade=False, timeout=None,
                      submission_timeout=None, jobs=1)
-    tasks, unpacked = grade_many.plan(args, grade_many.Store(tmp_path / "out"), [], "h")
+    tasks, unpacked = grade_many.plan(args, store.Store(tmp_path / "out"), [], "h")
     try:
         assert [t["key"] for t in tasks] == ["ada@example.edu"]
         assert list(tasks[0]["files"]) == ["ex1_deeper_regnetx.py"]
@@ -339,14 +340,14 @@ def _rec(student, status="graded", reused=False, score=22.0):
 
 def test_progress_is_a_bar_with_an_eta_on_a_terminal_and_lines_in_a_log():
     tty = FakeTerminal()
-    bar = grade_many.Progress(3, tty)
+    bar = progress.Progress(3, tty)
     bar.update(_rec("ada"), jobs=1)
     bar.update(_rec("alan", reused=True), jobs=1)
     text = tty.getvalue()
     assert text.count("\r") == 2 and "\n" not in text
     assert "[################........] 2/3  ETA 10s" in text
     log = io.StringIO()
-    lines = grade_many.Progress(2, log)
+    lines = progress.Progress(2, log)
     lines.update(_rec("ada"), jobs=2)
     lines.update(_rec("bob", status="refused", score=None) | {"error": "no exercise files"},
                  jobs=2)
@@ -358,7 +359,7 @@ def test_progress_is_a_bar_with_an_eta_on_a_terminal_and_lines_in_a_log():
 def test_gradebook_cells_never_become_spreadsheet_formulas():
     rec = {"key": "x", "student": "=HYPERLINK(1)", "status": "refused", "exercises": {},
            "score": None, "isolation": "", "seconds": 0.0, "error": "-bad"}
-    rows = list(csv.reader(io.StringIO(grade_many.gradebook_csv([rec]))))
+    rows = list(csv.reader(io.StringIO(store.gradebook_csv([rec]))))
     assert rows[0] == ["student", "ex1", "ex2", "ex3", "ex4", "total", "isolation",
                        "seconds", "error"]
     assert rows[1][0] == "'=HYPERLINK(1)" and rows[1][-1] == "'-bad"
@@ -366,7 +367,7 @@ def test_gradebook_cells_never_become_spreadsheet_formulas():
 
 def test_a_class_that_handed_in_notebooks_a_hanging_one_among_them(tmp_path, env):
     """Notebooks only (as Colab downloads them), beside the stubs, and one that hangs."""
-    from test_notebook_intake import as_notebook
+    from test_intake import as_notebook
     hangs = SOLUTION.replace("stem_channels, groups, bot_mul = 32, 16, 1",
                              "import time\n        time.sleep(3600)\n"
                              "        stem_channels, groups, bot_mul = 32, 16, 1")

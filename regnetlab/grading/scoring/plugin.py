@@ -4,7 +4,7 @@ It adds the grading options, the fixtures the grader's tests use (``ex1`` ... ``
 an exercise's measured facts; ``thresholds``: the calibrated accuracies; ``grading``:
 the session), turns each test's outcome into points (``rubric.py``) and, at the end,
 prints the rubric table and writes the requested reports (``reports.py``). It is loaded
-by ``autograder/conftest.py`` and by ``regnetlab grade`` (``-p regnetlab.grading.trusted.plugin``),
+by ``autograder/conftest.py`` and by ``regnetlab grade`` (``-p regnetlab.grading.scoring.plugin``),
 so an instructor's hidden test folder gets the same fixtures.
 """
 import time
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ...cli import UsageError
+from ...arguments import UsageError
 from . import reports
 from ..exercises import EXERCISES
-from .answers import GradeFailure
+from .facts import GradeFailure
 from .rubric import Outcome, Result, marker_arg, points_of, rubric_line
 from .options import SHARED
 from .session import GradeSession

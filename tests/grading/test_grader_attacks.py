@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_grader import REPO, SOLUTIONS, failed
 
-from regnetlab.grading.trusted.sandbox import isolation_levels
+from regnetlab.grading.sandbox import isolation_levels
 
 ATTACKS = Path(__file__).parent / "grader_attacks"
 MODULES = {"ex1": "ex1_deeper_regnetx", "ex2": "ex2_de_resnextify", "ex3": "ex3_vionet",

@@ -4,7 +4,7 @@ Each entry is (pytest flag, ``regnetlab grade`` flag, argparse keywords). The py
 plugin adds the first flags; the CLI adds the second and passes their values on to
 pytest under the first.
 """
-from ...cli import positive_int
+from ...arguments import positive_int
 
 SHARED = [
     ("--no-train", "--no-train", dict(

@@ -8,7 +8,7 @@ expected group width 16 (80 bottleneck channels / 16 = 5 conv groups): in d2l `g
 is the group width, not the number of groups". Instructors' hidden tests can use them.
 """
 from ...principles import Design, violated
-from .answers import expect, fail
+from .facts import expect, fail
 
 BOOK = "d2l 8.8"
 

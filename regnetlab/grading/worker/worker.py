@@ -1,4 +1,4 @@
-"""``python -m regnetlab.grading.untrusted.worker EXERCISE CODE_DIR OUT_DIR``: the sandboxed side.
+"""``python -m regnetlab.grading.worker.worker EXERCISE CODE_DIR OUT_DIR``: the sandboxed side.
 
 Started by ``trusted/sandbox.py`` inside the sandbox, with a private copy of the
 submission in CODE_DIR. It imports the student's module, builds each graded object the

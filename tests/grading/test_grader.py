@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS, EXERCISES = REPO / "solutions", REPO / "exercises"
 HIDDEN_EXAMPLE = REPO / "autograder" / "examples" / "hidden"
 
@@ -215,7 +215,7 @@ def _workers_of(pid):
             cmdline = (proc / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == pid and b"regnetlab.grading.untrusted.worker" in cmdline:
+        if ppid == pid and b"regnetlab.grading.worker.worker" in cmdline:
             found.append(int(proc.name))
     return found
 
@@ -245,7 +245,7 @@ def test_ctrl_c_stops_the_grader_and_its_workers(tmp_path):
         grader.kill()
         for pid in workers:  # if the grader failed to, so that no worker outlives the test
             try:
-                if b"regnetlab.grading.untrusted.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if b"regnetlab.grading.worker.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     os.killpg(pid, signal.SIGKILL)
             except (OSError, ProcessLookupError):
                 pass

@@ -23,7 +23,7 @@ import torch
 
 from regnetlab.grading.trusted import sandbox
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WORKER = (Path(__file__).parent / "sandbox_workers" / "hostile.py").read_text()
 ALL = ["pid-namespace", "net-namespace", "mount-namespace", "separate-user"]
 RUNTIME = [Path(p) for p in (sys.prefix, sys.base_prefix, os.path.realpath(sys.executable))]

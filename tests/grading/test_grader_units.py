@@ -5,11 +5,11 @@ import pytest
 
 from regnetlab.grading import checks
 from regnetlab.grading.trusted import reports
-from regnetlab.grading.trusted.answers import ExerciseFacts, GradeFailure
-from regnetlab.grading.trusted.rubric import Outcome, Result
-from regnetlab.grading.trusted.sandbox import WorkerRun
+from regnetlab.grading.scoring.facts import ExerciseFacts, GradeFailure
+from regnetlab.grading.scoring.rubric import Outcome, Result
+from regnetlab.grading.sandbox import WorkerRun
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def block(c, b, n, stride=1, projection=None, shortcut=True):
@@ -110,7 +110,7 @@ def test_a_refused_cap_is_skipped_and_named(monkeypatch):
 
 
 def test_onednn_primitive_failure_is_explained_as_memory():
-    from regnetlab.grading.untrusted.worker import describe_error
+    from regnetlab.grading.worker.worker import describe_error
     text = describe_error(RuntimeError("could not create a primitive"), "/nowhere")
     assert "memory cap" in text and text.startswith("RuntimeError: could not create")
 
@@ -118,8 +118,8 @@ def test_onednn_primitive_failure_is_explained_as_memory():
 def test_windows_is_refused_in_one_sentence(monkeypatch):
     import sys
 
-    from regnetlab.cli import UsageError
-    from regnetlab.grading.trusted.session import GradeSession
+    from regnetlab.arguments import UsageError
+    from regnetlab.grading.scoring.session import GradeSession
     monkeypatch.setattr(sys, "platform", "win32")
     with pytest.raises(UsageError, match="needs Linux, macOS or WSL on Windows"):
         GradeSession("solutions", train=False)
@@ -132,13 +132,13 @@ def test_windows_is_refused_in_one_sentence(monkeypatch):
     (dict(jobs=0), "--jobs 0: expected a whole number >= 1"),
 ])
 def test_bad_limits_are_refused(kwargs, words):
-    from regnetlab.grading.trusted.session import GradeSession
+    from regnetlab.grading.scoring.session import GradeSession
     with pytest.raises(ValueError, match=words):
         GradeSession("solutions", train=False, **kwargs)
 
 
 def test_an_exercise_without_a_module_is_refused():
-    from regnetlab.grading.trusted.session import check_plans
+    from regnetlab.grading.scoring.session import check_plans
     with pytest.raises(ValueError, match="ex9 has no module: add regnetlab/grading/exercises"):
         check_plans(["ex1", "ex9"])
 
@@ -155,7 +155,7 @@ def test_exercises_are_discovered_from_their_modules():
 
 def test_missing_data_stops_the_grader(tmp_path):
     from regnetlab.data import DataError
-    from regnetlab.grading.trusted.session import GradeSession
+    from regnetlab.grading.scoring.session import GradeSession
     with pytest.raises(DataError, match="the grader could not run: no Fashion-MNIST data"):
         GradeSession("solutions", data=str(tmp_path))
 
@@ -164,7 +164,7 @@ def test_inputs_are_read_before_any_worker(tmp_path, data_root):
     """Thresholds and the data folder are fixed at the start: a worker cannot move them."""
     import shutil
 
-    from regnetlab.grading.trusted.session import REPO, GradeSession
+    from regnetlab.grading.scoring.session import REPO, GradeSession
     tests = tmp_path / "tests"
     tests.mkdir()
     shutil.copyfile(REPO / "autograder" / "calibration.json", tests / "calibration.json")
@@ -179,7 +179,7 @@ def test_the_submission_is_imported_under_its_own_name(tmp_path):
     import sys
 
     from regnetlab.grading.exercises import load
-    from regnetlab.grading.untrusted.worker import load_student_module
+    from regnetlab.grading.worker.worker import load_student_module
     (tmp_path / "ex1_deeper_regnetx.py").write_text("from helper import X\n")
     (tmp_path / "helper.py").write_text("X = 3\n")
     sys.path.insert(0, str(tmp_path))

@@ -21,9 +21,9 @@ import torch
 from torch import nn
 
 from regnetlab.grading.trusted import training
-from regnetlab.grading.trusted.training import TIERS, describe, pick_device, pick_tier, reduced
+from regnetlab.grading.measure.training import TIERS, describe, pick_device, pick_tier, reduced
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GPU_CHECK = REPO / "benchmarks" / "gpu_check.sh"
 HAS_CUDA = torch.cuda.is_available()
 
