@@ -215,7 +215,8 @@ def _import_env():
     """PYTHONPATH and thread settings that Ray workers need to run our jobs like this process."""
     env = {k: os.environ[k] for k in ("PYTHONPATH", "REGNETLAB_DATA", "OMP_NUM_THREADS")
            if k in os.environ}
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from .project import ROOT
+    here = str(ROOT)
     paths = env.get("PYTHONPATH", "").split(os.pathsep) if env.get("PYTHONPATH") else []
     if here not in paths:
         env["PYTHONPATH"] = os.pathsep.join([here, *paths])

@@ -1,19 +1,32 @@
-"""The autograder, split by where each part runs.
+"""The autograder, laid out by the stages a grading flows through, each folder named for
+where its code runs.
 
-- ``untrusted/`` runs in the sandbox, in the same process as the student's code: it
-  builds the graded objects and captures each network as a graph of ATen operations
-  (plus plain JSON for the answers that are not networks). It decides nothing.
-- ``trusted/`` never imports a submission: it starts the sandbox (``sandbox.py``),
-  rebuilds each network from its graph accepting only allowlisted operations
-  (``graph.py``), measures and trains it on data the worker never saw (``measure.py``,
-  ``training.py``), and scores: the tests in ``autograder/`` judge the measured facts
-  (``checks.py`` words the messages), ``plugin.py`` runs them under pytest, ``rubric.py``
-  turns outcomes into points and ``reports.py`` writes the reports.
-- ``exercises/`` declares each exercise in one module: its graded objects, probes,
-  rubric file and calibration keys.
+1. ``intake/`` (grading process): finds, unpacks and reads a submission: folders and
+   zips and class exports (``archives.py``), notebooks (``notebook.py``), and which file
+   each exercise is graded from. No code of the submission runs.
+2. ``sandbox/`` (grading process): starts the worker in a sandbox and reads back what it
+   wrote, with caps. ``worker/`` runs *inside* it, in the student's process: it builds the
+   graded objects and captures each network as a graph of ATen operations. It decides
+   nothing.
+3. ``measure/`` (grading process, never importing a submission): rebuilds each network
+   from its graph, accepting only allowlisted operations, describes it (one describer per
+   network family) and trains it on data the worker never saw.
+4. ``scoring/`` (grading process): the tests in ``autograder/`` judge the measured facts
+   (``checks.py`` words the messages) under pytest (``plugin.py``); ``rubric.py`` turns
+   outcomes into points, ``reports.py`` writes the reports; ``session.py`` runs the stages
+   for one submission and ``cli.py`` is ``regnetlab grade``.
+5. ``batch/`` (its own process, above the gradings): ``regnetlab grade-many``, a class at a
+   time, each submission graded by ``regnetlab grade`` in a process of its own.
+
+``protocol.py`` is all that crosses between the worker and the grading process.
+``exercises/`` declares each exercise in one module: its graded objects (with the
+builders that run in the worker), probes, rubric file and calibration keys.
+``in_notebook.py`` runs in the student's own kernel: ``regnetlab.check()`` starts
+``regnetlab grade`` and shows its table.
 
 Grader tests (public and an instructor's hidden ones) import ``checks``, ``expect`` and
-``fail`` from here. The threat model is in ``autograder/README.md``.
+``fail`` from here. The threat model is in ``autograder/README.md``. Nothing here imports
+the top-level command line (``regnetlab.cli``): dependencies point down.
 """
 from .exercises import EXERCISES
 from .scoring import checks
