@@ -22,7 +22,8 @@ import pytest
 
 from dataclasses import asdict
 
-from regnetlab.grading.trusted import cli, rubric, training
+from regnetlab.grading.measure import training
+from regnetlab.grading.scoring import cli, rubric
 
 
 class Collector:

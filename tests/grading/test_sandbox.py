@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from regnetlab.grading.trusted import sandbox
+from regnetlab.grading import sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = (Path(__file__).parent / "sandbox_workers" / "hostile.py").read_text()
