@@ -1,4 +1,4 @@
-"""The worker's sandbox (regnetlab/grading/trusted/sandbox.py) against a hostile worker.
+"""The worker's sandbox (regnetlab/grading/sandbox/) against a hostile worker.
 
 Every test runs the stand-in worker ``tests/sandbox_workers/hostile.py``, whose exercise
 name says which attack to try. Tests that need a level of isolation skip where this
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from regnetlab.grading.trusted import sandbox
+from regnetlab.grading import sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = (Path(__file__).parent / "sandbox_workers" / "hostile.py").read_text()
