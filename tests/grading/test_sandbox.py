@@ -1,4 +1,4 @@
-"""The worker's sandbox (regnetlab/grading/trusted/sandbox.py) against a hostile worker.
+"""The worker's sandbox (regnetlab/grading/sandbox/) against a hostile worker.
 
 Every test runs the stand-in worker ``tests/sandbox_workers/hostile.py``, whose exercise
 name says which attack to try. Tests that need a level of isolation skip where this
@@ -22,6 +22,7 @@ import pytest
 import torch
 
 from regnetlab.grading import sandbox
+from regnetlab.grading.sandbox import output, probe, staging
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = (Path(__file__).parent / "sandbox_workers" / "hostile.py").read_text()
@@ -164,8 +165,8 @@ def test_a_runtime_in_private_folders_is_reached_by_the_workers_user(tmp_path, m
         runtime = private / "inner" / "python"
         runtime.mkdir(parents=True)
         (runtime / "marker.txt").write_text("reached")
-        monkeypatch.setattr(sandbox, "_runtime_dirs",
-                            lambda real=sandbox._runtime_dirs: [*real(), runtime])
+        monkeypatch.setattr(staging, "_runtime_dirs",
+                            lambda real=staging._runtime_dirs: [*real(), runtime])
         box = sandbox._Sandbox(ALL, "private")
         try:
             box.fill(tmp_path / "nothing", {})
@@ -183,15 +184,15 @@ def test_a_runtime_in_private_folders_is_reached_by_the_workers_user(tmp_path, m
 
 
 def test_a_level_not_in_force_is_explained(monkeypatch):
-    monkeypatch.setattr(sandbox, "isolation_levels", lambda: ["pid-namespace", "net-namespace"])
-    monkeypatch.setattr(sandbox, "_as_root", lambda: False)
+    monkeypatch.setattr(probe, "isolation_levels", lambda: ["pid-namespace", "net-namespace"])
+    monkeypatch.setattr(probe, "_as_root", lambda: False)
     gaps = sandbox.isolation_gaps()
     assert list(gaps) == ["mount-namespace", "separate-user"]
     assert "not run as root" in gaps["separate-user"]
-    monkeypatch.setattr(sandbox, "_as_root", lambda: True)
-    monkeypatch.setattr(sandbox, "_setpriv", lambda: "/usr/bin/setpriv")
-    monkeypatch.setattr(sandbox, "_closed_folders", lambda: [Path("/home/me")])
-    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    monkeypatch.setattr(probe, "_as_root", lambda: True)
+    monkeypatch.setattr(probe, "_setpriv", lambda: "/usr/bin/setpriv")
+    monkeypatch.setattr(probe, "_closed_folders", lambda: [Path("/home/me")])
+    monkeypatch.setattr(probe, "_bwrap", lambda: None)
     gaps = sandbox.isolation_gaps()
     assert gaps["separate-user"].startswith("the worker's user cannot enter /home/me")
     assert gaps["mount-namespace"].startswith("bubblewrap is not installed")
@@ -353,7 +354,7 @@ def test_at_most_64_files_come_back(tmp_path):
 
 
 def test_all_files_together_are_capped(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "TOTAL_LIMIT", 2500)
+    monkeypatch.setattr(output, "TOTAL_LIMIT", 2500)
     worker_run = run("many", tmp_path, {"count": 4, "size": 1000})
     assert sorted(worker_run.files) == ["f000.txt", "f001.txt"]
     assert worker_run.rejected == [f"f00{i}.txt: over 2500 bytes for all files together"
@@ -395,7 +396,7 @@ def test_a_crash_and_an_exit_status_are_worded_for_a_student(tmp_path):
 
 
 def test_without_bubblewrap_the_probe_falls_back(monkeypatch):
-    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    monkeypatch.setattr(probe, "_bwrap", lambda: None)
     sandbox._probe.cache_clear()
     try:
         # outside a mount namespace another user can run our Python only if it may reach it
@@ -404,10 +405,10 @@ def test_without_bubblewrap_the_probe_falls_back(monkeypatch):
         spaces = ["pid-namespace", "net-namespace"] if sys.platform == "linux" else []
         if sandbox._unshare():
             assert sandbox.isolation_levels() == [*spaces, *user]
-        monkeypatch.setattr(sandbox, "_unshare", lambda: None)
+        monkeypatch.setattr(probe, "_unshare", lambda: None)
         sandbox._probe.cache_clear()
         assert sandbox.isolation_levels() == (user or ["none"])
-        monkeypatch.setattr(sandbox, "_setpriv", lambda: None)
+        monkeypatch.setattr(probe, "_setpriv", lambda: None)
         sandbox._probe.cache_clear()
         assert sandbox.isolation_levels() == ["none"]
     finally:

@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from ...project import ROOT
 from ..intake import archives as subs
+from ..sandbox.process import LiveGroups, end_group, signal_group
 from .store import record as _record, reusable as _reusable
 
 MAX_REPORT_BYTES = 16 * 2 ** 20   # the grader's JSON report; far above a real one
@@ -22,55 +22,12 @@ ATTEMPTS = 3
 KILL_GRACE_S = 15                 # after SIGINT, before SIGKILL: the grader cleans up
 
 
-class Live:
-    """The process groups of the gradings running now, so that Ctrl-C can end them all."""
+class Live(LiveGroups):
+    """The process groups of the gradings running now, so that Ctrl-C can end them all:
+    SIGINT to every grading (the grader then ends its workers), then SIGKILL."""
 
     def __init__(self):
-        self.lock, self.groups, self.stopping = threading.Lock(), set(), False
-
-    def add(self, pid):
-        with self.lock:
-            if self.stopping:
-                return False
-            self.groups.add(pid)
-            return True
-
-    def remove(self, pid):
-        with self.lock:
-            self.groups.discard(pid)
-
-    def stop_all(self):
-        """SIGINT to every grading (the grader then ends its workers), then SIGKILL."""
-        with self.lock:
-            self.stopping = True
-            groups = list(self.groups)
-        for pid in groups:
-            _signal_group(pid, signal.SIGINT)
-        deadline = time.monotonic() + KILL_GRACE_S
-        while groups and time.monotonic() < deadline:
-            with self.lock:
-                groups = [pid for pid in groups if pid in self.groups]
-            time.sleep(0.2)
-        for pid in groups:
-            _signal_group(pid, signal.SIGKILL)
-
-
-def _signal_group(pid, sig):
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _end_group(pid, proc=None):
-    """SIGINT (the grader then kills its workers and writes nothing), then SIGKILL."""
-    _signal_group(pid, signal.SIGINT)
-    deadline = time.monotonic() + KILL_GRACE_S
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    _signal_group(pid, signal.SIGKILL)
+        super().__init__(KILL_GRACE_S)
 
 
 def _tail(path):
@@ -190,18 +147,20 @@ def _grade_copy(task, live, started):
             proc = subprocess.Popen(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True)
+        # ending a grading: SIGINT (the grader then kills its workers and writes nothing),
+        # then SIGKILL after KILL_GRACE_S
         if not live.add(proc.pid):
-            _end_group(proc.pid, proc)
+            end_group(proc.pid, KILL_GRACE_S, proc)
         timed_out = False
         try:
             proc.wait(timeout=task["timeout_s"])
         except subprocess.TimeoutExpired:
             timed_out = True
-            _end_group(proc.pid, proc)
+            end_group(proc.pid, KILL_GRACE_S, proc)
             proc.wait()
         finally:
             live.remove(proc.pid)
-            _signal_group(proc.pid, signal.SIGKILL)  # anything it left in its group
+            signal_group(proc.pid, signal.SIGKILL)  # anything it left in its group
         try:
             unchanged = subs.files_hash({p.name: p.read_bytes()
                                          for p in subs.exercise_files(copy)}) == content
