@@ -393,3 +393,77 @@ def test_a_class_that_handed_in_notebooks_a_hanging_one_among_them(tmp_path, env
     assert "DeepRegNetX() did not return within" in messages[0]
     nick = json.loads((tmp_path / "out" / "students" / "nick.json").read_text())
     assert nick["grade"]["sources"]["ex1"]["file"] == "ex1_deeper_regnetx.ipynb"
+
+
+# -- the config hash --------------------------------------------------------------------
+
+def _copy_checkout(tmp_path):
+    """A throwaway copy of the package and the public tests, to edit."""
+    for part in ("regnetlab", "autograder"):
+        shutil.copytree(ROOT / part, tmp_path / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "regnetlab", tmp_path / "autograder"
+
+
+def test_config_hash_covers_every_module_the_grading_imports(tmp_path, monkeypatch):
+    """An edit to the training recipe regrades everybody; one to a module the grading
+    never imports regrades nobody."""
+    from regnetlab.grading.batch import config
+    package, tests = _copy_checkout(tmp_path)
+    monkeypatch.setattr(config, "PACKAGE", package)
+    derived = {p.relative_to(package).as_posix() for p in config.grading_modules()}
+    assert derived >= {"trainer.py", "data.py", "principles.py", "anynet.py", "summary.py",
+                       "grading/worker/worker.py", "grading/worker/capture.py",
+                       "grading/measure/training.py", "grading/scoring/session.py",
+                       "grading/exercises/ex4_perfect_mlp.py", "__main__.py"}, derived
+    assert "explore/report.py" not in derived
+
+    args = Namespace(tests=str(tests), hidden=[], no_train=True, timeout=None,
+                     submission_timeout=None, tier="cpu", memory_gb=6.0, only=None)
+    options, digest = grade_many.grade_options(args)
+    stored = {"content_hash": "c", "config_hash": digest, "status": "graded"}
+    assert grade_many.grade_options(args)[1] == digest             # stable
+    assert store.reusable(stored, "c", digest)
+
+    report = package / "explore" / "report.py"
+    report.write_text(report.read_text() + "\n# an edit the grader never sees\n")
+    assert grade_many.grade_options(args)[1] == digest
+
+    trainer = package / "trainer.py"
+    recipe = trainer.read_text()
+    edited = recipe.replace("weight_decay: float = 5e-4", "weight_decay: float = 1e-4")
+    assert edited != recipe, "the recipe's weight decay moved: edit another constant"
+    trainer.write_text(edited)
+    changed = grade_many.grade_options(args)[1]
+    assert changed != digest and not store.reusable(stored, "c", changed)
+
+    # the calibration thresholds are read from the tests folder: hashed with the tests
+    calibration = tests / "calibration.json"
+    calibration.write_text(calibration.read_text() + "\n")
+    assert grade_many.grade_options(args)[1] != changed
+
+
+def test_the_derived_modules_include_all_that_importing_the_grader_loads(tmp_path):
+    """The static walk misses nothing that importing the grader's modules really loads
+    (an import by computed name would be missed; the roots must then say so)."""
+    from regnetlab.grading.batch import config
+    from regnetlab.project import PACKAGE
+    code = """if True:
+        import json, sys
+        import regnetlab.cli, regnetlab.grading.scoring.cli, regnetlab.grading.scoring.plugin
+        import regnetlab.grading.sandbox, regnetlab.grading.worker.worker
+        import regnetlab.grading.worker.capture, regnetlab.grading.measure.describe
+        import regnetlab.grading.measure.graph, regnetlab.grading.measure.training
+        from regnetlab.grading.exercises import EXERCISES, load
+        for ex in EXERCISES:
+            load(ex)
+        print(json.dumps([m.__file__ for n, m in list(sys.modules.items())
+                          if n.split(".")[0] == "regnetlab" and getattr(m, "__file__", None)]))
+    """
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = {Path(f).resolve() for f in json.loads(done.stdout)}
+    assert loaded and all(PACKAGE in f.parents for f in loaded), loaded
+    assert loaded <= set(config.grading_modules()), loaded - set(config.grading_modules())

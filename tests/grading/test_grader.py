@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from regnetlab.grading import EXERCISES as EXERCISE_IDS  # "ex1", ...: found, never listed
+
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS, EXERCISES = REPO / "solutions", REPO / "exercises"
 HIDDEN_EXAMPLE = REPO / "autograder" / "examples" / "hidden"
@@ -82,7 +84,7 @@ def test_rubric_is_worth_100_points(structure_of_solutions):
     result = structure_of_solutions[0]
     total = sum(t["points"] for t in result["tests"])
     assert total == 100
-    for ex in ("ex1", "ex2", "ex3", "ex4"):
+    for ex in EXERCISE_IDS:
         assert sum(t["points"] for t in result["tests"] if t["exercise"] == ex) == 25
     # every rubric line names its exercise, as a student reads it
     assert all(t["name"].startswith(t["exercise"] + ": ") for t in result["tests"])
@@ -105,7 +107,7 @@ def test_junit_report(structure_of_solutions):
     root = ET.parse(cwd / "junit.xml").getroot()
     cases = root.findall(".//testcase")
     assert len(cases) == len(result["tests"])
-    assert {s.get("name") for s in root.findall("testsuite")} == {"ex1", "ex2", "ex3", "ex4"}
+    assert {s.get("name") for s in root.findall("testsuite")} == set(EXERCISE_IDS)
     assert len(root.findall(".//skipped")) == sum(t["status"] == "skipped"
                                                   for t in result["tests"])
     assert not root.findall(".//failure")
@@ -330,3 +332,41 @@ def test_a_fifth_exercise_is_its_own_files(tmp_path):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     result = json.loads(out.read_text())
     assert result["exercises"] == {"ex5": {"score": 5.0, "max_score": 5.0}}
+    # ... and it is everywhere the exercises are listed: the gradebook's columns, the
+    # help texts that name them, the tests that go over them (this file, in the copy)
+    (repo / "tests/grading").mkdir(parents=True)
+    shutil.copyfile(__file__, repo / "tests/grading/test_grader.py")
+    listed = subprocess.run([sys.executable, "-c", EX5_LISTED], cwd=repo,
+                            env=dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1"),
+                            capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    seen = json.loads(listed.stdout)
+    assert seen["imported_from"] == str(repo / "regnetlab" / "__init__.py")
+    assert seen["gradebook"][:6] == ["student", "ex1", "ex2", "ex3", "ex4", "ex5"]
+    for command in ("grade", "grade-many"):
+        only = " ".join(seen[command].split("--only ex1,ex3")[-1].split())
+        assert only.startswith("grade these exercises only, among ex1, ex2, ex3, ex4, ex5"), \
+            (command, seen[command])
+    assert seen["enumerated"] == ["ex1", "ex2", "ex3", "ex4", "ex5"]
+
+
+# run in the copy of test_a_fifth_exercise_is_its_own_files: where the exercises are listed
+EX5_LISTED = """if True:
+    import contextlib, io, json, sys
+    sys.path.insert(0, "tests/grading")
+    import regnetlab
+    from regnetlab.cli import main
+    from regnetlab.grading.batch.store import gradebook_csv
+    import test_grader
+
+    def usage(command):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+            main([command, "--help"])
+        return out.getvalue()
+
+    print(json.dumps({"imported_from": regnetlab.__file__,
+                      "gradebook": gradebook_csv([]).splitlines()[0].split(","),
+                      "grade": usage("grade"), "grade-many": usage("grade-many"),
+                      "enumerated": list(test_grader.EXERCISE_IDS)}))
+"""

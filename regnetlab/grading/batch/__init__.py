@@ -11,7 +11,8 @@ Out folder::
 
     DIR/students/<student>.json   one record per student: scores, isolation, seconds,
                                   error, content hash, and the grader's full report
-    DIR/gradebook.csv             student, ex1..ex4, total, isolation, seconds, error
+    DIR/gradebook.csv             student, one column per exercise (ex1, ex2, ...),
+                                  total, isolation, seconds, error
 
 Both are written atomically, the gradebook again after every submission, from what this
 process holds in memory (a record file changed by anyone else during the run is
@@ -24,7 +25,8 @@ graded again on the next run), 2 for bad arguments, 130 when interrupted.
 Laid out as the steps of one run: ``cli.py`` checks the options and plans the tasks,
 ``runner.py`` grades one submission in a process of its own (on the shared engines of
 :mod:`regnetlab.engines`), ``store.py`` keeps the records and the gradebook, and
-``progress.py`` prints the progress line.
+``progress.py`` prints the progress line; ``config.py`` derives the config hash
+from the modules a grading imports.
 """
 from .cli import add_arguments, run
 

@@ -1,7 +1,5 @@
 """``regnetlab grade-many``: its options, the options every grading shares (and their
 hash), the plan of tasks, and the run."""
-import hashlib
-import json
 import os
 import signal
 import sys
@@ -13,6 +11,7 @@ from pathlib import Path
 from ...arguments import UsageError, positive_int
 from ...engines import ENGINES, make_engine
 from ..intake import archives as subs
+from .config import config_hash
 from .progress import Progress, _fmt_s
 from .runner import Live, grade_one, load
 from .store import Store, record
@@ -53,25 +52,13 @@ def add_arguments(p):
 
 # -- the options every grading shares, and their hash -------------------------------------
 
-def _tree_hash(paths):
-    """sha256 over every file (name and bytes) under ``paths``, skipping caches."""
-    h = hashlib.sha256()
-    for root in paths:
-        root = Path(root)
-        files = [root] if root.is_file() else sorted(
-            p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for path in files:
-            h.update(f"{path.relative_to(root.parent)}\0".encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def grade_options(args):
     """(the `regnetlab grade` options every submission gets, their config hash).
 
     Checked here, once, so that a bad option is one line and exit status 2 before any
-    grading starts; the hash covers the options, the tests (public and hidden) and the
-    grader's own code, so that changing any of them regrades everybody.
+    grading starts; the hash (``config.py``) covers the options, the tests (public and
+    hidden) and every module of the package a grading imports, so that changing any of
+    them regrades everybody.
     """
     from ..scoring.cli import default_tests_dir
     tests = Path(args.tests).resolve() if args.tests else default_tests_dir()
@@ -97,11 +84,10 @@ def grade_options(args):
         elif not takes_value and value:
             options.append(flag)
     # where the data lies does not change a grade (it is verified to be the same files)
-    fingerprint = json.dumps(options) + _tree_hash(
-        [tests, *hidden, Path(__file__).resolve().parents[1]])
+    digest = config_hash(options, [tests, *hidden])
     if not args.no_train:
         options += ["--data", str(training_data(args.data))]
-    return options, hashlib.sha256(fingerprint.encode()).hexdigest()
+    return options, digest
 
 
 def training_data(folder):

@@ -5,6 +5,7 @@ plugin adds the first flags; the CLI adds the second and passes their values on 
 pytest under the first.
 """
 from ...arguments import positive_int
+from ..exercises import EXERCISES
 
 SHARED = [
     ("--no-train", "--no-train", dict(
@@ -33,8 +34,9 @@ SHARED = [
     ("--jobs", "--jobs", dict(
         type=positive_int, default=None, metavar="N",
         help="exercises graded side by side (default: CPU cores, at most 4)")),
-    ("--only", "--only", dict(default=None, metavar="ex1,ex3",
-                              help="grade these exercises only")),
+    ("--only", "--only", dict(
+        default=None, metavar="ex1,ex3",
+        help=f"grade these exercises only, among {', '.join(EXERCISES)}")),
     ("--grade-json", "--json", dict(default=None, metavar="PATH",
                                     help="write the full results as JSON")),
     ("--gradescope", "--gradescope", dict(default=None, metavar="PATH",

@@ -1,10 +1,10 @@
 """The pytest plugin behind ``regnetlab grade`` and ``pytest autograder``.
 
-It adds the grading options, the fixtures the grader's tests use (``ex1`` ... ``ex4``:
-an exercise's measured facts; ``thresholds``: the calibrated accuracies; ``grading``:
-the session), turns each test's outcome into points (``rubric.py``) and, at the end,
-prints the rubric table and writes the requested reports (``reports.py``). It is loaded
-by ``autograder/conftest.py`` and by ``regnetlab grade`` (``-p regnetlab.grading.scoring.plugin``),
+It adds the grading options, the fixtures the grader's tests use (``ex1``, ``ex2``, ...,
+one per exercise: its measured facts; ``thresholds``: the calibrated accuracies;
+``grading``: the session), turns each test's outcome into points (``rubric.py``) and,
+at the end, prints the rubric table and writes the requested reports (``reports.py``).
+It is loaded by ``autograder/conftest.py`` and by ``regnetlab grade`` (``-p regnetlab.grading.scoring.plugin``),
 so an instructor's hidden test folder gets the same fixtures.
 """
 import time
@@ -26,8 +26,8 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 def pytest_addoption(parser):
     g = parser.getgroup("regnetlab", "regnetlab grading")
     g.addoption("--submission", default=None, metavar="DIR",
-                help="folder holding ex1_*.py ... ex4_*.py: exercises (default), solutions, "
-                     "or a path; also $REGNETLAB_SUBMISSION")
+                help=f"folder holding {_files()}: exercises (default), solutions, or a "
+                     "path; also $REGNETLAB_SUBMISSION")
     for flag, _, kwargs in SHARED:
         g.addoption(flag, **kwargs)
     g.addoption("--hidden-tests", action="append", default=[], metavar="DIR",
@@ -36,9 +36,16 @@ def pytest_addoption(parser):
                 help="Gradescope visibility of hidden tests (default after_published)")
 
 
+def _files():
+    """The student's files, as help texts name them: ``ex1_*.py ... ex4_*.py``."""
+    ids = list(EXERCISES)
+    return " ... ".join(dict.fromkeys(f"{ex}_*.py" for ex in (ids[0], ids[-1])))
+
+
 def pytest_configure(config):
     for line in ("points(n): the rubric points a grader test is worth",
-                 "exercise(name): the exercise (ex1..ex4) a grader test belongs to",
+                 f"exercise(name): the exercise ({', '.join(EXERCISES)}) a grader test "
+                 "belongs to",
                  "visibility(v): Gradescope visibility of a grader test"):
         config.addinivalue_line("markers", line)
     # ``regnetlab grade`` builds the session itself (so that its errors are one line) and
