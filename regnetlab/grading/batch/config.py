@@ -18,6 +18,8 @@ module, which ``exercises.load`` imports by name, is a root of its own.
 import ast
 import hashlib
 import json
+import platform
+from importlib import metadata
 from pathlib import Path
 
 from ...project import PACKAGE
@@ -102,11 +104,25 @@ def tree_hash(paths):
     return h.hexdigest()
 
 
+def runtime():
+    """The versions a grading's numbers depend on beyond our code: another torch (or Python)
+    may train to other accuracies, so it regrades."""
+    versions = {"python": platform.python_version()}
+    for name in ("torch", "safetensors"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def config_hash(options, tests_dirs, package=None):
-    """The hash of one batch's grading: its options, its test folders (public and hidden)
-    and the source of every module a grading imports (:func:`grading_modules`)."""
+    """The hash of one batch's grading: its options, the versions of :func:`runtime`, its
+    test folders (public and hidden) and the source of every module a grading imports
+    (:func:`grading_modules`)."""
     package = Path(package or PACKAGE)
     h = hashlib.sha256(json.dumps(options).encode())
+    h.update(json.dumps(runtime()).encode())
     h.update(tree_hash(tests_dirs).encode())
     for path in grading_modules(package):
         # by path inside the package, so that the same code in another checkout is the same
