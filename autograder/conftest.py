@@ -1,4 +1,4 @@
-"""Load the grading plugin (fixtures ex1..ex4, thresholds; points; reports).
+"""Load the grading plugin (a fixture per exercise, thresholds; points; reports).
 
 `autograder/pytest.ini` loads it already; this line covers runs that pick another
 configuration file, such as `pytest autograder /path/to/hidden/tests`.

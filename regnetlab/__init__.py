@@ -14,8 +14,8 @@ from .trainer import BOOK, DEFAULT, Recipe, Trainer
 
 
 def check(exercise=None, train=False, notebook=None, tier="auto", timeout=None):
-    """Grade ``exercise`` ("ex1" ...; all four by default) from inside a notebook, with the
-    same grader as ``regnetlab grade``; see :mod:`regnetlab.grading.in_notebook`."""
+    """Grade ``exercise`` ("ex1" ...; every exercise by default) from inside a notebook,
+    with the same grader as ``regnetlab grade``; see :mod:`regnetlab.grading.in_notebook`."""
     from .grading.in_notebook import check as _check
     return _check(exercise, train=train, notebook=notebook, tier=tier, timeout=timeout)
 

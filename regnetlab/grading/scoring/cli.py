@@ -1,4 +1,4 @@
-"""``regnetlab grade [exercises|solutions|PATH]``: grade the four exercises.
+"""``regnetlab grade [exercises|solutions|PATH]``: grade the exercises.
 
 Runs the autograder's tests (``autograder/``, plus any ``--hidden DIR``) under pytest with
 the grading plugin, prints the rubric table and writes the reports asked for. Exit
