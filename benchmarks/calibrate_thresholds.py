@@ -68,7 +68,7 @@ def captured(design, seed, lr=None):
     """``design`` as the grader sees it: built, captured, serialised, rebuilt from bytes."""
     from safetensors.torch import save
 
-    from regnetlab.grading.untrusted import capture
+    from regnetlab.grading.worker import capture
     from regnetlab.grading.worker.worker import capture_network
     # train=...: a trained network's train-mode graph is captured too (as the grader does)
     spec = Network(design.label, design.label,

@@ -10,7 +10,7 @@ import pytest
 
 from regnetlab import AnyNet, RegNetX32, complexity
 from regnetlab.grading.exercises import EXERCISES, load
-from regnetlab.grading.trusted import checks
+from regnetlab.grading.scoring import checks
 from regnetlab.principles import MLP_PRINCIPLES, Design, mlp_holds, violated
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ import pytest
 import torch
 from torch import nn
 
-from regnetlab.grading.trusted import training
+from regnetlab.grading.measure import training
 from regnetlab.grading.measure.training import TIERS, describe, pick_device, pick_tier, reduced
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from regnetlab.grading import checks
-from regnetlab.grading.trusted import reports
+from regnetlab.grading.scoring import reports
 from regnetlab.grading.scoring.facts import ExerciseFacts, GradeFailure
 from regnetlab.grading.scoring.rubric import Outcome, Result
 from regnetlab.grading.sandbox import WorkerRun
@@ -95,7 +95,7 @@ def test_a_training_line_needs_a_measured_accuracy():
 
 
 def test_a_refused_cap_is_skipped_and_named(monkeypatch):
-    from regnetlab.grading.untrusted import worker
+    from regnetlab.grading.worker import worker
     calls = []
 
     def setrlimit(limit, values):  # macOS refuses RLIMIT_AS like this
