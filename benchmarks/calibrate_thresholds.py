@@ -4,8 +4,8 @@ For each threshold key, the exercise module declares a space of valid answers
 (``CALIBRATION`` in ``regnetlab/grading/exercises/exN_*.py``, defined in ``designs.py``).
 We train its extremes plus random draws, N designs in all, over several seeds, each
 through the grader's real path: built and captured as the worker does
-(``untrusted/worker.capture_network``), sent as JSON + safetensors bytes, rebuilt by
-``trusted/graph.load_network`` and trained by ``trusted/training.short_train`` (one
+(``worker/worker.capture_network``), sent as JSON + safetensors bytes, rebuilt by
+``measure/graph.load_network`` and trained by ``measure/training.short_train`` (one
 thread, as the grader's measurer). Controls on the reference design, every seed:
 *untrained* (lr = 0) and *head only* (every tensor but the head's frozen here, in this
 script: the grader itself trains every tensor and catches a frozen body with its
@@ -188,7 +188,7 @@ def calibrate(key, space, n, seeds, tier, data, cache, deadline=None, cached_onl
     if decision is None:
         raise SystemExit(f"{key}: no measure in {list(MEASURES)} separates every valid run "
                          f"from the untrained control by {list(MEASURES.values())} x 2; "
-                         "lengthen the tier's run (trusted/training.py TIERS)")
+                         "lengthen the tier's run (measure/training.py TIERS)")
     out = {**decision, "space": space.note, "reference": space.reference.label,
            "designs": [d.as_json() for d in designs], "runs": runs, "controls": controls}
     if skipped:  # only with a deadline: say which designs the time left out

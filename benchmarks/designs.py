@@ -5,7 +5,7 @@ the rubric accepts (a valid 34-block RegNetX once sat at chance under it), so ea
 exercise module declares ``CALIBRATION = {key: name}``, naming a :class:`Space` here of
 the networks its rubric accepts, and ``benchmarks/calibrate_thresholds.py`` trains its
 ``extremes`` plus random draws (``space(rng)``) over several seeds. A draw is a
-:class:`Design`, a zero-argument builder of a library network; no student code and no
+:class:`Candidate`, a zero-argument builder of a library network; no student code and no
 ``solutions/`` file is involved. These spaces hold working answers (an MLP block, a
 ResNet-block AnyNet), so they live here, beside the calibration, and never in the
 package that students' templates and the grader's sandbox carry.
@@ -23,7 +23,7 @@ from torch.nn import functional as F
 from regnetlab.anynet import AnyNet
 from regnetlab.blocks import Residual
 from regnetlab.classifier import Classifier, init_cnn
-from regnetlab.principles import MLP_PRINCIPLES, Design as Choices, mlp_holds, violated
+from regnetlab.principles import MLP_PRINCIPLES, Design, mlp_holds, violated
 
 MAX_TRIES = 20_000
 # RegNetX32 (d2l 8.8.3), the baseline of ex2 and ex3 and the unit of ex1's budget
@@ -36,7 +36,7 @@ class SpaceError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Design:
+class Candidate:
     """One network: ``kind`` is ``anynet`` (arch of (d, c, g, k)), ``deanynet`` (arch of
     (d, c), ``variant`` picks the Residual block's implementation) or ``mlp`` (arch of
     (d, w, k)). Calling it builds the network."""
@@ -66,9 +66,9 @@ class Space:
     ``reference`` (the reference solution's design, which the controls train) and the
     ``extremes`` are always trained; ``why_invalid`` is the rubric's acceptance."""
     name: str
-    draw: object                 # rng -> Design (not yet checked)
-    check: object                # Design -> None, or the reason it is not valid
-    reference: Design
+    draw: object                 # rng -> Candidate (not yet checked)
+    check: object                # Candidate -> None, or the reason it is not valid
+    reference: Candidate
     extremes: tuple = field(default=())
     note: str = ""
 
@@ -216,7 +216,7 @@ def _label(arch, stem, names, extra=""):
 
 def _anynet(arch, stem, extra=""):
     arch = tuple(tuple(s) for s in arch)
-    return Design(_label(arch, stem, "dcgk", extra), "anynet", arch, stem)
+    return Candidate(_label(arch, stem, "dcgk", extra), "anynet", arch, stem)
 
 
 # -- ex1: four-stage RegNetX within twice RegNetX32's FLOPs -------------------------------
@@ -233,7 +233,7 @@ def ex1_invalid(design):
     arch = design.arch
     if design.kind != "anynet" or len(arch) != 4:
         return "not a four-stage AnyNet"
-    broken = violated(Choices.from_arch(arch))
+    broken = violated(Design.from_arch(arch))
     if broken:
         return f"breaks principle(s) {sorted(broken)}"
     if not all(buildable(c, g, k) for _, c, g, k in arch):
@@ -292,7 +292,7 @@ DEEP_REGNETX = Space("ex1.DeepRegNetX", _ex1_draw, ex1_invalid, EX1_REFERENCE, E
 
 def _de(variant):
     arch = tuple(zip(BASELINE["depths"], BASELINE["widths"]))
-    return Design(f"DeResNeXt [{variant}]", "deanynet", arch, BASELINE["stem"], variant)
+    return Candidate(f"DeResNeXt [{variant}]", "deanynet", arch, BASELINE["stem"], variant)
 
 
 def ex2_invalid(design):
@@ -332,7 +332,7 @@ def ex3_invalid(design):
     arch = design.arch
     if design.kind != "anynet" or len(arch) != 2 or design.stem != BASELINE["stem"]:
         return "not a two-stage AnyNet with RegNetX32's stem"
-    broken = violated(Choices.from_arch(arch))
+    broken = violated(Design.from_arch(arch))
     if len(broken) != 1:
         return f"breaks {sorted(broken) or 'no principle'}; a member breaks exactly one"
     (key,) = broken
@@ -390,7 +390,7 @@ def ex4_invalid(design):
 
 def _mlp(arch, stem):
     arch = tuple(tuple(s) for s in arch)
-    return Design(_label(arch, stem, "dck"), "mlp", arch, stem)
+    return Candidate(_label(arch, stem, "dck"), "mlp", arch, stem)
 
 
 def _ex4_draw(rng):

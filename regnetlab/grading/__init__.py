@@ -18,7 +18,9 @@ where its code runs.
 5. ``batch/`` (its own process, above the gradings): ``regnetlab grade-many``, a class at a
    time, each submission graded by ``regnetlab grade`` in a process of its own.
 
-``protocol.py`` is all that crosses between the worker and the grading process.
+``protocol.py`` is all that crosses between the worker and the grading process: file and
+capture names, the measurements, the worker's report and its schema version, parsed
+with validation.
 ``exercises/`` declares each exercise in one module: its graded objects (with the
 builders that run in the worker), probes, rubric file and calibration keys.
 ``in_notebook.py`` runs in the student's own kernel: ``regnetlab.check()`` starts

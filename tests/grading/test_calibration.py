@@ -132,7 +132,7 @@ def test_ex4_designs_follow_the_mlp_principles():
     ("ex3.VioNet", ((4, 32, 16, 1.0), (6, 80, 16, 1.0))),           # breaks nothing
 ])
 def test_spaces_refuse_invalid_designs(key, bad):
-    assert SPACES[key].why_invalid(designs.Design("bad", "anynet", bad, 32))
+    assert SPACES[key].why_invalid(designs.Candidate("bad", "anynet", bad, 32))
 
 
 def test_group_width_must_divide_the_bottleneck():

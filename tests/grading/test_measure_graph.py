@@ -10,7 +10,8 @@ from torch.nn import functional as F
 
 from regnetlab import AnyNet, RegNetX32, Residual
 from regnetlab.grading import checks
-from regnetlab.grading.measure import describe as measure, graph
+from regnetlab.grading.exercises import Family
+from regnetlab.grading.measure import graph, network as measure
 from regnetlab.grading.worker import capture
 
 
@@ -39,7 +40,7 @@ def test_regnetx32_is_rebuilt_exactly_with_its_structure():
     theirs = dict(model.named_parameters())
     for attr, p in net.state.named_parameters():
         assert torch.allclose(p.grad, theirs[net.tensor_name(attr)].grad, atol=1e-6)
-    facts = measure.describe(net, "anynet")
+    facts = measure.describe(net, Family.CONV)
     assert checks.depths(facts) == (4, 6) and checks.widths(facts) == (32, 80)
     assert checks.group_widths(facts) == (16, 16) and checks.bot_muls(facts) == (1, 1)
     assert facts["stem"] == {"out_channels": 32, "stride": 2} and facts["layout"]["ok"]
@@ -159,7 +160,7 @@ class _ZeroShortcut(Residual):
 
 def test_a_dead_shortcut_is_not_live():
     torch.manual_seed(0)
-    facts = measure.describe(rebuilt(_NoShortcut(((1, 16), (2, 24)), 8)), "anynet")
+    facts = measure.describe(rebuilt(_NoShortcut(((1, 16), (2, 24)), 8)), Family.CONV)
     assert [b["kind"] for s in facts["stages"] for b in s["blocks"]] == ["residual"] * 3
     with pytest.raises(AssertionError, match="residual connection .* is missing"):
         checks.check_shortcuts(facts)

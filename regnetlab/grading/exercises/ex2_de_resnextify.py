@@ -1,4 +1,7 @@
-"""Exercise 2: De-ResNeXt-ify RegNets with the ResNet block (d2l 8.8.6, exercise 2)."""
+"""Exercise 2: De-ResNeXt-ify RegNets with the ResNet block (d2l 8.8.6, exercise 2).
+
+Worker side: each network's ``build``; the rest is data.
+"""
 from . import CONV_OUTPUT_CASES, Network
 
 ID, MODULE, RUBRIC = "ex2", "ex2_de_resnextify", "test_ex2_de_resnextify.py"

@@ -1,5 +1,9 @@
-"""Exercise 3: the VioNet family, one member per broken principle (d2l 8.8.6, exercise 3)."""
-from . import Network
+"""Exercise 3: the VioNet family, one member per broken principle (d2l 8.8.6, exercise 3).
+
+Worker side: each network's ``build`` and the ``@worker_side`` functions (the
+``ANSWERS``); the rest is data.
+"""
+from . import Network, worker_side
 
 ID, MODULE, RUBRIC = "ex3", "ex3_vionet", "test_ex3_vionet.py"
 VIONET_CUSTOM = dict(depths=(1, 2), channels=(48, 24), stem_channels=16, groups=(8, 12),
@@ -8,33 +12,37 @@ MEMBERS = ("d", "c", "g", "b")
 MEMBER_OUTPUTS = ((3, 28, False),)
 
 
-_FAMILIES = {}  # one vionet_family() call per worker: the members share it
+_VIONET_FAMILIES = {}  # one vionet_family() call per worker: the members share it
 
 
-def family(m):
+@worker_side
+def vionet_family(m):
     """``m.vionet_family()``, called once (after the worker's seed) and checked."""
-    if id(m) not in _FAMILIES:
+    if id(m) not in _VIONET_FAMILIES:
         fam = m.vionet_family()
         if not isinstance(fam, dict):
             raise TypeError(f"vionet_family() returned a {type(fam).__name__}, expected "
                             "a dict {'d': VioNet(...), 'c': ..., 'g': ..., 'b': ...}")
-        _FAMILIES[id(m)] = fam
-    return _FAMILIES[id(m)]
+        _VIONET_FAMILIES[id(m)] = fam
+    return _VIONET_FAMILIES[id(m)]
 
 
 def member(key):
+    @worker_side
     def build(m):
-        fam = family(m)
+        fam = vionet_family(m)
         if key not in fam:
             raise KeyError(f"vionet_family() has no member {key!r}")
         return fam[key]
     return build
 
 
+@worker_side
 def family_keys(m):
-    return sorted(str(k) for k in family(m))
+    return sorted(str(k) for k in vionet_family(m))
 
 
+@worker_side
 def mismatch(m):
     try:
         m.VioNet(depths=(4, 6, 8))

@@ -1,11 +1,11 @@
 """Rebuild a captured network from plain data, accepting only what these networks need.
 
-The worker (``../untrusted/capture.py``) sends, per network, a JSON file of graphs and a
-safetensors file of tensors. Both are parsed without running code: JSON by ``json`` with
+The worker (``../worker/capture.py``) sends, per network, a JSON file of graphs and a
+safetensors file of tensors (named in ``../protocol.py``). Both are parsed without running code: JSON by ``json`` with
 a size cap, tensors by ``safetensors`` (a header and raw bytes; no pickle). Every node's
 operation must be on ``ALLOWED`` below, every argument one of a few plain kinds, and
 every tensor floating point or integer of a bounded size; anything else is refused with
-a message that names it. The graphs are then rebuilt as ``torch.fx`` modules whose
+a message that names it. The graphs (one per ``protocol.Capture``) are then rebuilt as ``torch.fx`` modules whose
 tensors live here, in the trusted process, shared by the train-mode and eval graphs.
 
 Schema of a graph: ``{"inputs": [name], "state": {placeholder: tensor key}, "nodes":
@@ -21,33 +21,43 @@ import re
 import torch
 from torch import fx, nn
 
-MAX_JSON_BYTES = 8 * 2 ** 20
+from ..protocol import MAX_JSON_BYTES, Capture, capture_name
+
 MAX_TENSOR_BYTES = 256 * 2 ** 20  # all of one network's tensors; RegNetX32's take 0.8 MB
 MAX_NODES = 5000
 MAX_ELEMENTS = 2 ** 28            # any one tensor, sent or computed
 MAX_ACTIVATIONS = 2 ** 29         # all of one forward pass's tensors (2 GiB in float32)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 
+# The operations the measurement looks for by name, each set defined once, here, as
+# part of the allowlist below.
+CONVOLUTIONS = frozenset({"aten.conv2d.default", "aten.convolution.default"})
+BATCH_NORMS = frozenset({"aten.batch_norm.default",
+                         "aten._native_batch_norm_legit_no_training.default"})
+RELUS = frozenset({"aten.relu.default", "aten.relu_.default"})
+RESIDUAL_ADDS = frozenset({"aten.add.Tensor", "aten.add_.Tensor"})   # Y + X
+LINEARS = frozenset({"aten.linear.default", "aten.matmul.default", "aten.mm.default",
+                     "aten.addmm.default"})
+
 # The operations our networks are made of, by what they do. Left out on purpose:
 # anything that reads files or the network, custom (torch.library) operations, and
 # window tricks (unfold, im2col, as_strided) that hide a convolution in other clothes.
 ALLOWED = {
-    "convolution": ["aten.conv2d.default", "aten.convolution.default"],
-    "normalisation": ["aten.batch_norm.default", "aten.layer_norm.default",
-                      "aten.group_norm.default",
-                      "aten._native_batch_norm_legit_no_training.default"],
-    "activation": ["aten.relu.default", "aten.relu_.default", "aten.gelu.default",
-                   "aten.silu.default", "aten.sigmoid.default", "aten.tanh.default",
-                   "aten.hardtanh.default", "aten.leaky_relu.default", "aten.elu.default",
-                   "aten.softmax.int", "aten.log_softmax.int", "aten.dropout.default"],
-    "arithmetic": ["aten.add.Tensor", "aten.add_.Tensor", "aten.add.Scalar",
-                   "aten.sub.Tensor", "aten.mul.Tensor", "aten.mul.Scalar",
-                   "aten.div.Tensor", "aten.div.Scalar", "aten.neg.default",
-                   "aten.mean.dim", "aten.sum.dim_IntList"],
+    "convolution": sorted(CONVOLUTIONS),
+    "normalisation": sorted(BATCH_NORMS | {"aten.layer_norm.default",
+                                           "aten.group_norm.default"}),
+    "activation": sorted(RELUS | {
+        "aten.gelu.default", "aten.silu.default", "aten.sigmoid.default",
+        "aten.tanh.default", "aten.hardtanh.default", "aten.leaky_relu.default",
+        "aten.elu.default", "aten.softmax.int", "aten.log_softmax.int",
+        "aten.dropout.default"}),
+    "arithmetic": sorted(RESIDUAL_ADDS | {
+        "aten.add.Scalar", "aten.sub.Tensor", "aten.mul.Tensor", "aten.mul.Scalar",
+        "aten.div.Tensor", "aten.div.Scalar", "aten.neg.default", "aten.mean.dim",
+        "aten.sum.dim_IntList"}),
     "pooling": ["aten.adaptive_avg_pool2d.default", "aten.avg_pool2d.default",
                 "aten.max_pool2d.default"],
-    "linear": ["aten.linear.default", "aten.matmul.default", "aten.mm.default",
-               "aten.addmm.default", "aten.t.default", "aten.numpy_T.default"],
+    "linear": sorted(LINEARS | {"aten.t.default", "aten.numpy_T.default"}),
     "shape": ["aten.view.default", "aten.reshape.default", "aten.flatten.using_ints",
               "aten.permute.default", "aten.transpose.int", "aten.contiguous.default",
               "aten.clone.default", "aten.squeeze.dim", "aten.unsqueeze.default",
@@ -56,14 +66,14 @@ ALLOWED = {
     "size arithmetic": ["_operator.mul", "_operator.add", "_operator.sub",
                         "_operator.floordiv", "_operator.getitem"],
 }
-OPS = {name: kind for kind, names in ALLOWED.items() for name in names}
-CONVOLUTIONS = set(ALLOWED["convolution"])
+OPS = {name: category for category, names in ALLOWED.items() for name in names}
 PY_OPERATORS = {"_operator.mul": operator.mul, "_operator.add": operator.add,
                 "_operator.sub": operator.sub, "_operator.floordiv": operator.floordiv,
                 "_operator.getitem": operator.getitem}
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
           "bfloat16": torch.bfloat16, "int64": torch.int64, "int32": torch.int32,
           "bool": torch.bool}
+CAPTURES = {c.value for c in Capture}  # a graph of any other name is not looked at
 MEMORY_FORMATS = {"contiguous_format": torch.contiguous_format,
                   "channels_last": torch.channels_last,
                   "preserve_format": torch.preserve_format}
@@ -106,18 +116,18 @@ def _arg(v, names, depth=0):
             raise GraphError("a list argument of more than 64 items")
         return [_arg(x, names, depth + 1) for x in v]
     if isinstance(v, dict) and len(v) == 1:
-        (kind, value), = v.items()
-        if kind == "node" and value in names:
+        (tag, value), = v.items()
+        if tag == "node" and value in names:
             return names[value]
-        if kind == "float" and value in ("inf", "-inf", "nan"):
+        if tag == "float" and value in ("inf", "-inf", "nan"):
             return float(value)
-        if kind == "dtype" and value in DTYPES:
+        if tag == "dtype" and value in DTYPES:
             return DTYPES[value]
-        if kind == "device" and value in ("cpu", "meta"):
+        if tag == "device" and value in ("cpu", "meta"):
             return torch.device("cpu")
-        if kind == "memory_format" and value in MEMORY_FORMATS:
+        if tag == "memory_format" and value in MEMORY_FORMATS:
             return MEMORY_FORMATS[value]
-        if kind == "layout" and value == "strided":
+        if tag == "layout" and value == "strided":
             return torch.strided
     raise GraphError(f"an argument the grader does not accept: {str(v)[:100]}")
 
@@ -212,8 +222,7 @@ class CapturedNetwork(nn.Module):
         return inverse.get(attr.removeprefix("state."), attr)
 
     def forward(self, X):
-        size = X.shape[-1]
-        mode = f"{'train' if self.training else 'eval'}{size}"
+        mode = capture_name(self.training, X.shape[-1])
         if mode not in self.modes:
             raise GraphError(f"no {mode} graph captured (have {', '.join(self.graphs)})")
         return self.modes[mode](X)
@@ -227,7 +236,7 @@ def check_sizes(net, batches):
     import copy
     meta = copy.deepcopy(net).to("meta")
     for mode, gm in meta.modes.items():
-        size = int(mode.removeprefix("train").removeprefix("eval"))
+        size = Capture(mode).size
         batch = batches.get(mode, 4)
         try:
             _Sizes(gm).run(torch.empty(batch, 1, size, size, device="meta"))
@@ -264,9 +273,7 @@ def _running_stats(graphs):
     for spec in graphs.values():
         state = spec.get("state", {}) if isinstance(spec, dict) else {}
         for n in spec.get("nodes", []) if isinstance(spec, dict) else []:
-            if isinstance(n, dict) and n.get("target") in (
-                    "aten.batch_norm.default",
-                    "aten._native_batch_norm_legit_no_training.default"):
+            if isinstance(n, dict) and n.get("target") in BATCH_NORMS:
                 args = n.get("args") or []
                 for a in args[3:5]:
                     if isinstance(a, dict) and a.get("node") in state:
@@ -289,7 +296,7 @@ def load_json(data):
 
 
 def load_tensors(data):
-    """Tensors from safetensors bytes, checked for kind and size (no code runs)."""
+    """Tensors from safetensors bytes, checked for dtype and size (no code runs)."""
     from safetensors import SafetensorError
     from safetensors.torch import load
     if len(data) > MAX_TENSOR_BYTES:
@@ -319,7 +326,6 @@ def load_network(meta_bytes, tensor_bytes):
         raise GraphError(f"the model's lr = {str(lr)[:40]}; expected a learning rate "
                          "between 0 and 100 (the `lr` argument of __init__)")
     tensors = load_tensors(tensor_bytes)
-    graphs = {str(k): v for k, v in meta["graphs"].items()
-              if re.fullmatch(r"(train|eval)\d{1,3}", str(k))}
+    graphs = {str(k): v for k, v in meta["graphs"].items() if str(k) in CAPTURES}
     info = {"class": str(meta.get("class", "?"))[:100]}
     return CapturedNetwork(str(meta.get("name", "?"))[:100], graphs, tensors, float(lr), info)

@@ -1,9 +1,8 @@
 """Checks of measured network facts, with failure messages in the chapter's terms.
 
 Each check takes the facts the trusted side measured on a network's graph
-(``measure.describe``) and either
-returns quietly or fails the test with a message naming the principle or quantity, what
-was expected and what was found, e.g. "stage 2: conv groups = 16 (group width 5),
+(``measure/network.py``) and either returns quietly or fails the test with a message
+naming the principle or quantity, what was expected and what was found, e.g. "stage 2: conv groups = 16 (group width 5),
 expected group width 16 (80 bottleneck channels / 16 = 5 conv groups): in d2l `groups`
 is the group width, not the number of groups". Instructors' hidden tests can use them.
 """

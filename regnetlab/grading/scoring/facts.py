@@ -8,6 +8,8 @@ grader itself chose not to train (``--no-train``) is skipped.
 """
 import pytest
 
+from ..protocol import MEASURER, ProbeResult
+
 
 class GradeFailure(AssertionError):
     """A rubric line not earned; the message is shown to the student as it is."""
@@ -25,7 +27,8 @@ def expect(condition, message):
 class ExerciseFacts:
     def __init__(self, run, probes, training=None):
         self.run = run              # the sandboxed worker's run (how it ended, its output)
-        self.probes = probes        # probe -> {"ok", "value" | "error"}, measured by us
+        # probe -> ProbeResult, measured by us (a result's JSON is read as one)
+        self.probes = {name: ProbeResult.coerce(a) for name, a in probes.items()}
         self.no_training = training  # the grader's reason for not training, or None
 
     def trained(self, probe):
@@ -56,13 +59,14 @@ class ExerciseFacts:
         """The value of ``probe``; fails the test when there is none."""
         self.check_sandbox()
         answer = self.probes.get(probe)
-        if answer is None or answer.get("missing"):
-            why = self.probes.get("measurer", {}).get("error") or (
+        if answer is None or answer.missing:
+            measurer = self.probes.get(MEASURER)
+            why = (measurer.error if measurer else "") or (
                 f"the {self.exercise} worker {self.run.ending() or 'did not report it'}")
             fail(f"{probe}: not measured: {why}" + self._output_hint())
-        if not answer["ok"]:
-            fail(f"{probe}: {answer.get('error') or 'failed'}")
-        value = answer.get("value")
+        if not answer.ok:
+            fail(f"{probe}: {answer.error or 'failed'}")
+        value = answer.value
         if isinstance(value, dict) and "error" in value:
             fail(f"{probe}: {value['error']}")
         return value

@@ -5,9 +5,9 @@ training tier and the limits, finds the training data (downloading it once, here
 allowed) and loads every input the tests read (thresholds, reference FLOPs) *before*
 any worker starts. Per exercise, two steps run one after the other:
 
-1. the *worker*, in the sandbox (``sandbox.py``), with the student's code: it builds the
-   graded objects and sends back graphs and JSON answers, nothing more;
-2. the *measurement* (``measure.py``), in a thread of this process, on those files: it
+1. the *worker*, in the sandbox (``../sandbox/``), with the student's code: it builds the
+   graded objects and sends back graphs and JSON answers (``../protocol.py``), nothing more;
+2. the *measurement* (``../measure/``), in a thread of this process, on those files: it
    rebuilds every network from its graph (allowlisted operations only, sizes checked
    before anything is allocated) and measures and trains it, on data the worker never
    saw. No student code runs in this process.
@@ -21,16 +21,19 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ...project import ROOT as REPO
 from .. import intake
-from ..exercises import EXERCISES
+from ..exercises import EXERCISES, load
+from ..measure.training import (GRADING_SEED, calibration_file, describe, load_data,
+                                load_thresholds, parse_reduced, pick_device, pick_tier, reduced)
+from ..protocol import MEASURER, Measurement, ProbeResult
+from ..sandbox import (LEVELS, Limits, LiveWorkers, WorkerRun, isolation_gaps,
+                       isolation_levels, run_worker)
 from .facts import ExerciseFacts
-from ..sandbox import (LEVELS, Limits, LiveWorkers, WorkerRun, isolation_gaps, isolation_levels,
-                      run_worker)
-from ..measure.training import (GRADING_SEED, calibration_file, describe, load_data, load_thresholds,
-                       parse_reduced, pick_device, pick_tier, reduced)
 
 DEFAULT_TIMEOUT_S = {"cpu": 480.0, "gpu": 300.0}  # generous: CI runners can be slow
 MIN_MEMORY_GB = 4.0  # measured: the reference solutions fail under a 3 GiB cap, pass at 4
@@ -45,6 +48,32 @@ def resolve_submission(target=None):
     raise FileNotFoundError(
         f"submission {target!r}: no such folder; expected 'exercises', 'solutions' or a "
         f"folder holding {', '.join(m + '.py' for m in EXERCISES.values())}")
+
+
+@dataclass
+class Measured:
+    """One exercise's worker run and its probes, measured in ``seconds``; ``training``:
+    its training runs still going (``{probe: Future}``), until collected into ``probes``."""
+    worker: WorkerRun
+    probes: dict                # probe -> ProbeResult
+    seconds: float = 0.0
+    training: dict = field(default_factory=dict)
+
+
+class ExerciseRun:
+    """One exercise in a session: measured in the session's pool (``future``), then
+    collected once, its training runs included (``result()``; ``collected`` until then
+    is None)."""
+
+    def __init__(self, future: Future):
+        self.future, self.collected = future, None
+
+    def result(self) -> Measured:
+        if self.collected is None:
+            m = self.future.result()
+            runs = {p: f.result() for p, f in m.training.items()}
+            self.collected = Measured(m.worker, {**m.probes, **runs}, m.seconds)
+        return self.collected
 
 
 class GradeSession:
@@ -89,7 +118,8 @@ class GradeSession:
         self.sources = intake.stage(self.submission, self.staged,
                                     {ex: m for ex, m in EXERCISES.items()
                                      if self.only is None or ex in self.only})
-        self.runs, self._pool = {}, None
+        self.runs: dict[str, ExerciseRun] = {}
+        self._pool = None
         self._dataset, self._data_lock = None, threading.Lock()
         # measurements run in threads of this process, one torch thread each: the same
         # arithmetic on every machine (so the same accuracy), parallel across exercises
@@ -108,39 +138,34 @@ class GradeSession:
             self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="grade-worker")
         for ex in sorted(exercises, key=_cost, reverse=True):
             if ex in EXERCISES and ex not in self.runs:
-                self.runs[ex] = self._pool.submit(self._measure, ex)
+                self.runs[ex] = ExerciseRun(self._pool.submit(self._measure, ex))
 
     def _measure(self, exercise):
         """Worker in the sandbox, then the trusted measurement of what it sent back."""
-        from ..measure.describe import measure_exercise
+        from ..measure.exercise import measure_exercise
         worker_options = {"seed": GRADING_SEED}  # the worker learns nothing else
         source = self.sources[exercise]
         if source.error:  # a notebook that cannot be read: nothing to start a worker on
             run = WorkerRun(exercise, returncode=0, isolation=isolation_levels())
-            return run, {"measurer": {"ok": False, "error": source.error}}, 0.0, {}
+            return Measured(run, {MEASURER: ProbeResult.failed(source.error)})
         run = run_worker(exercise, self.staged, worker_options, self.limits,
                          live=self.live)
         t0 = time.perf_counter()
         if self.live.stopped:
-            return run, {}, 0.0, {}
+            return Measured(run, {})
         later = {}
         try:
             probes = measure_exercise(run.files, exercise, self.options(), self.dataset,
                                       later=later)
         except Exception as e:  # a bug of ours: say so, never a score
-            probes = {"measurer": {"ok": False, "error": (
+            probes = {MEASURER: ProbeResult.failed((
                 f"the grader's measurement failed ({type(e).__name__}: {e}); please tell "
-                "your instructor")[:2000]}}
-        for answer in probes.values():  # errors point at the notebook's cells
-            if isinstance(answer, dict) and "error" in answer:
-                answer["error"] = source.locate(answer["error"])
-            value = answer.get("value") if isinstance(answer, dict) else None
-            if isinstance(value, dict) and "error" in value:
-                value["error"] = source.locate(value["error"])
+                "your instructor")[:2000])}
+        probes = {name: _located(answer, source) for name, answer in probes.items()}
         # each training run is a task of its own, so that an exercise with four networks
         # to train (ex3) uses every thread once the other exercises are done
         training = {probe: self._pool.submit(job) for probe, job in later.items()}
-        return run, probes, time.perf_counter() - t0, training
+        return Measured(run, probes, time.perf_counter() - t0, training)
 
     def dataset(self):
         """The tier's training data, loaded once and shared by the measuring threads."""
@@ -152,13 +177,8 @@ class GradeSession:
     def facts(self, exercise):
         """The measured facts for ``exercise`` (waiting for its measurement)."""
         self.start([exercise])
-        done = self.runs[exercise]
-        if not isinstance(done, tuple):
-            run, probes, seconds, training = done.result()
-            probes.update({p: f.result() for p, f in training.items()})
-            done = self.runs[exercise] = (run, probes, seconds)
-        run, probes, _ = done
-        return ExerciseFacts(run, probes, training=self.no_training)
+        measured = self.runs[exercise].result()
+        return ExerciseFacts(measured.worker, measured.probes, training=self.no_training)
 
     def close(self, interrupted=False):
         """Wait for the workers; when ``interrupted`` (Ctrl-C), kill them first."""
@@ -181,7 +201,7 @@ class GradeSession:
 
     def isolation(self):
         """The isolation levels in force for every worker of this run (the weakest)."""
-        runs = [r for r, _, _ in self.done()]
+        runs = [m.worker for m in self.done().values()]
         if not runs:
             return isolation_levels()
         common = set(runs[0].isolation)
@@ -196,15 +216,15 @@ class GradeSession:
                 for level in LEVELS if level not in inforce}
 
     def done(self):
-        return [d for _, d in sorted(self.runs.items()) if isinstance(d, tuple)]
+        """{exercise: Measured} of the exercises collected so far, in order."""
+        return {ex: r.collected for ex, r in sorted(self.runs.items()) if r.collected}
 
     def training_runs(self):
         """{probe: the recipe each training run used, where, on how many images}."""
         keep = ("tier", "device", "num_train", "num_test", "seconds", "images_per_s")
-        return {p: {k: a["value"].get(k) for k in keep}
-                for _, probes, _ in self.done() for p, a in sorted(probes.items())
-                if p.endswith(".train") and a.get("ok") and isinstance(a.get("value"), dict)
-                and "tier" in a["value"]}
+        return {p: {k: value.get(k) for k in keep}
+                for ex, m in self.done().items()
+                for p, value in sorted(trained(ex, m.probes).items()) if "tier" in value}
 
     def meta(self):
         return {"submission": str(self.submission), "tier": self.tier.name,
@@ -218,23 +238,39 @@ class GradeSession:
                 "isolation_gaps": self.isolation_gaps(),
                 "sources": {ex: src.describe() for ex, src in sorted(self.sources.items())},
                 "timeout_s": self.limits.timeout_s, "jobs": self.jobs,
-                "workers": {ex: {"seconds": round(r.elapsed_s, 1), "returncode": r.returncode,
-                                 "timed_out": r.timed_out, "output_chars": r.output_chars,
-                                 "isolation": r.isolation, "survivors": r.survivors,
-                                 "rejected_files": r.rejected,
-                                 "measure_seconds": round(seconds, 1),
-                                 "test_acc": {p: a["value"]["test_acc"]
-                                              for p, a in probes.items()
-                                              if p.endswith(".train") and a.get("ok")
-                                              and isinstance(a.get("value"), dict)
-                                              and "test_acc" in a["value"]}}
-                            for ex, (r, probes, seconds) in sorted(
-                                (ex, d) for ex, d in self.runs.items() if isinstance(d, tuple))}}
+                "workers": {ex: _worker_meta(ex, m) for ex, m in self.done().items()}}
+
+
+def _worker_meta(exercise, measured):
+    r = measured.worker
+    return {"seconds": round(r.elapsed_s, 1), "returncode": r.returncode,
+            "timed_out": r.timed_out, "output_chars": r.output_chars,
+            "isolation": r.isolation, "survivors": r.survivors, "rejected_files": r.rejected,
+            "measure_seconds": round(measured.seconds, 1),
+            "test_acc": {p: value["test_acc"] for p, value in
+                         trained(exercise, measured.probes).items() if "test_acc" in value}}
+
+
+def trained(exercise, probes):
+    """{probe: value} of the exercise's training runs that measured something."""
+    found = {}
+    for spec in load(exercise).NETWORKS:
+        answer = probes.get(spec.probe(Measurement.TRAIN)) if spec.train else None
+        if answer is not None and answer.ok and isinstance(answer.value, dict):
+            found[spec.probe(Measurement.TRAIN)] = answer.value
+    return found
+
+
+def _located(answer, source):
+    """``answer`` with its errors pointing at the notebook's cells."""
+    value = answer.value
+    if isinstance(value, dict) and "error" in value:
+        value = dict(value, error=source.locate(value["error"]))
+    return replace(answer, error=source.locate(answer.error), value=value)
 
 
 def _cost(exercise):
     """Networks to train, then to capture: slowest first, so parallel ones finish together."""
-    from ..exercises import load
     if exercise not in EXERCISES:
         return (0, 0)
     nets = load(exercise).NETWORKS

@@ -1,10 +1,11 @@
 """Capture a network as plain data: a graph of ATen operations (JSON) and its tensors.
 
-``torch.export`` traces the student's ``forward`` once per mode and input size into a
-graph whose nodes are ATen operations, each with the path of the module that ran it
-(``net.stage1.0.conv1``). We write that graph as JSON and the tensors as safetensors:
-formats the trusted side parses without running any code (no pickle anywhere). This
-file only *writes* the format; ``../trusted/graph.py`` defines what it accepts.
+``torch.export`` traces the student's ``forward`` once per ``protocol.Capture`` (a mode
+and an input size) into a graph whose nodes are ATen operations, each with the path of
+the module that ran it (``net.stage1.0.conv1``). We write that graph as JSON and the
+tensors as safetensors: formats the trusted side parses without running any code (no
+pickle anywhere). This file only *writes* the format; ``../measure/graph.py`` defines
+what it accepts.
 """
 import json
 import math
@@ -12,8 +13,8 @@ import math
 import torch
 from torch.export import Dim, export
 
-# (name, train mode, image size): the graphs the trusted side measures on.
-CAPTURES = {"train28": (True, 28), "eval28": (False, 28), "eval96": (False, 96)}
+from ..protocol import Capture
+
 EXAMPLE_BATCH = 4
 
 
@@ -22,18 +23,18 @@ class CaptureError(Exception):
 
 
 def capture(model, captures, in_channels=1):
-    """``{"graphs": {name: graph}, "tensors": {key: tensor}}`` for the named captures."""
+    """``{"graphs": {name: graph}, "tensors": {key: tensor}}`` for ``captures`` (each a
+    ``Capture`` or its name)."""
     graphs, tensors = {}, {}
     was_training = model.training
-    for name in captures:
-        train, size = CAPTURES[name]
-        model.train(train)
-        x = torch.randn(EXAMPLE_BATCH, in_channels, size, size)
+    for c in map(Capture, captures):
+        model.train(c.train)
+        x = torch.randn(EXAMPLE_BATCH, in_channels, c.size, c.size)
         try:
             program = export(model, (x,), dynamic_shapes=({0: Dim.AUTO},))
         except Exception as e:  # torch's own words are the best hint here
-            raise CaptureError(_why(e, name)) from None
-        graphs[name] = encode(program)
+            raise CaptureError(_why(e, c)) from None
+        graphs[c.value] = encode(program)
         for key, value in list(program.state_dict.items()) + list(program.constants.items()):
             if torch.is_tensor(value):
                 tensors[key] = value.detach().to("cpu").contiguous().clone()
@@ -41,18 +42,17 @@ def capture(model, captures, in_channels=1):
     return {"graphs": graphs, "tensors": tensors}
 
 
-def _why(exc, name):
+def _why(exc, c):
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()
     head = " ".join(line.strip() for line in text[:6])[:900]
-    train, size = CAPTURES[name]
-    return (f"torch.export could not capture the network ({'train' if train else 'eval'} "
-            f"mode, {size}x{size} images): {head}. The grader measures a graph of tensor "
+    return (f"torch.export could not capture the network ({'train' if c.train else 'eval'} "
+            f"mode, {c.size}x{c.size} images): {head}. The grader measures a graph of tensor "
             "operations: avoid Python control flow that depends on tensor values "
             "(if/while on a tensor, .item(), .tolist()) and operations outside torch")
 
 
 def encode(program):
-    """The exported graph as JSON-able data (see ``trusted/graph.py`` for the schema)."""
+    """The exported graph as JSON-able data (see ``measure/graph.py`` for the schema)."""
     sig = program.graph_signature
     state = {s.arg.name: s.target for s in sig.input_specs
              if s.kind.name in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR")}
@@ -95,9 +95,9 @@ def _value(v):
         return [_value(x) for x in v]
     if isinstance(v, dict):
         return {str(k): _value(x) for k, x in v.items()}
-    for kind in (torch.dtype, torch.device, torch.memory_format, torch.layout):
-        if isinstance(v, kind):
-            return {kind.__name__: str(v).removeprefix("torch.")}
+    for cls in (torch.dtype, torch.device, torch.memory_format, torch.layout):
+        if isinstance(v, cls):  # tagged by its class: {"dtype": "float32"}
+            return {cls.__name__: str(v).removeprefix("torch.")}
     raise CaptureError(f"the graph holds a {type(v).__name__} ({str(v)[:80]}), which the "
                        "grader's graph format cannot carry")
 

@@ -1,11 +1,11 @@
 """``python -m regnetlab.grading.worker.worker EXERCISE CODE_DIR OUT_DIR``: the sandboxed side.
 
-Started by ``trusted/sandbox.py`` inside the sandbox, with a private copy of the
-submission in CODE_DIR. It imports the student's module, builds each graded object the
-exercise declares (``exercises/exN_*.py``), captures each network as graphs
-(``capture.py``) and writes them to OUT_DIR with the JSON answers and any error, worded
-for the student. That is all: it measures nothing and scores nothing, so nothing it
-could be made to say raises a score. Before any student code runs it caps its own
+Started by ``../sandbox/`` inside the sandbox, with a private copy of the submission in
+CODE_DIR. It imports the student's module, builds each graded object the exercise
+declares (``exercises/exN_*.py``), captures each network as graphs (``capture.py``) and
+writes them to OUT_DIR with its report (``protocol.WorkerReport``: the JSON answers and
+any error, worded for the student). That is all: it measures nothing and scores nothing,
+so nothing it could be made to say raises a score. Before any student code runs it caps its own
 resources with hard limits (address space, file size, CPU time, core dumps).
 """
 import argparse
@@ -21,8 +21,10 @@ import time
 import traceback
 from pathlib import Path
 
+from ..protocol import (ANSWERS_FILE, ERROR_CHARS, GRAPHS_SUFFIX, IMPORT, TENSORS_SUFFIX,
+                        Capture, NetworkEntry, ProbeResult, WorkerReport, network_stem)
+
 GiB = 1024 ** 3
-ERROR_CHARS = 1500
 MAX_FILE_BYTES = 64 * 2 ** 20  # the sandbox reads no larger file back
 # Each phase of the student's code gets its own limit, so that a hang is named fast and
 # the whole exercise's limit is left for slow runners. The reference solutions' slowest
@@ -39,13 +41,14 @@ class PhaseTimeout(BaseException):
 
 
 @contextlib.contextmanager
-def phase(kind, what, log):
-    """Run the body with the phase's limit; record how long it took in ``log``."""
-    limit = PHASE_LIMITS_S[kind]
+def phase(step, what, log):
+    """Run the body with the limit of ``step`` (a key of ``PHASE_LIMITS_S``); record how
+    long it took in ``log``."""
+    limit = PHASE_LIMITS_S[step]
 
     def expired(signum, frame):
         raise PhaseTimeout(f"{what} did not return within {limit:g} s (the limit for "
-                           f"its {kind}): does it loop forever, wait, or train?")
+                           f"its {step}): does it loop forever, wait, or train?")
     timed = threading.current_thread() is threading.main_thread()  # signals: main only
     previous = signal.signal(signal.SIGALRM, expired) if timed else None
     if timed:
@@ -57,7 +60,7 @@ def phase(kind, what, log):
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-        log.append({"phase": kind, "of": what, "seconds": round(time.perf_counter() - start, 3)})
+        log.append({"phase": step, "of": what, "seconds": round(time.perf_counter() - start, 3)})
 
 
 def limit_resources(memory_gb, timeout_s, threads):
@@ -114,14 +117,17 @@ def _text(exc):
 def warm_up(threads):
     """Import and run our own code paths before the limits (torch's lazy imports write
     temporary files) and before the student's folder is on ``sys.path`` (so a student's
-    file cannot shadow torch or regnetlab)."""
+    file cannot shadow torch, safetensors or regnetlab)."""
     import torch
+    from safetensors.torch import save
     from torch import nn
 
     from . import capture
     torch.set_num_threads(threads)
-    capture.capture(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(),
-                                  nn.Flatten(), nn.Linear(2 * 26 * 26, 2)), ("train28",))
+    data = capture.capture(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(),
+                                         nn.Flatten(), nn.Linear(2 * 26 * 26, 2)),
+                           (Capture.TRAIN28,))
+    save(data["tensors"])
 
 
 def load_student_module(exercise, code_dir):
@@ -185,68 +191,55 @@ def main(argv=None):
     p.add_argument("--memory-gb", type=float, default=None)
     args = p.parse_args(argv)
     options = json.loads(args.options)
-    out = Path(args.out_dir)
-    from . import capture
     from ..exercises import load
     exercise = load(args.exercise)
     warm_up(args.threads)
     skipped = limit_resources(args.memory_gb, args.timeout, args.threads)
     import torch
-    from safetensors.torch import save
-    report = {"worker": {"python": sys.version.split()[0], "torch": torch.__version__,
-                         "limits_not_applied": skipped}, "probes": {}, "networks": {},
-              "phases": []}
-    probes = report["probes"]
+    report = WorkerReport(worker={"python": sys.version.split()[0], "torch": torch.__version__,
+                                  "limits_not_applied": skipped})
     sys.path.insert(0, args.code_dir)
     describe = lambda e: describe_error(e, args.code_dir)  # noqa: E731
     try:
-        with phase("import", f"importing {exercise.MODULE}", report["phases"]):
+        with phase("import", f"importing {exercise.MODULE}", report.phases):
             module = load_student_module(exercise, args.code_dir)
-        probes["import"] = {"ok": True, "value": {
-            "names": sorted(n for n in vars(module) if not n.startswith("_"))[:500]}}
+        report.probes[IMPORT] = ProbeResult.of(
+            {"names": sorted(n for n in vars(module) if not n.startswith("_"))[:500]})
     except BaseException as e:  # noqa: B036 - SystemExit too
-        probes["import"] = {"ok": False, "error": describe(e)}
+        report.probes[IMPORT] = ProbeResult.failed(describe(e))
         module = None
-    for i, spec in enumerate(exercise.NETWORKS):
-        if module is None:
-            break
-        t0 = time.perf_counter()
-        try:
-            meta, tensors = capture_network(spec, module, options.get("seed", 0),
-                                            report["phases"])
-            stem = f"net-{i}"
-            (out / f"{stem}.json").write_text(capture.dumps(meta))
-            (out / f"{stem}.safetensors").write_bytes(save(tensors))
-            report["networks"][spec.name] = {"file": stem,
-                                             "seconds": round(time.perf_counter() - t0, 2)}
-        except capture.CaptureError as e:
-            report["networks"][spec.name] = {"error": f"{spec.label}: {e}"[:ERROR_CHARS]}
-        except BaseException as e:  # noqa: B036
-            text = describe(e)  # a timeout names the object itself
-            report["networks"][spec.name] = {
-                "error": text if text.startswith(spec.label) else f"{spec.label}: {text}"}
-    for name, answer in exercise.ANSWERS.items():
-        if module is None:
-            break
-        try:
-            probes[name] = {"ok": True, "value": answer(module)}
-        except BaseException as e:  # noqa: B036
-            probes[name] = {"ok": False, "error": describe(e)}
-    (out / "answers.json").write_text(json.dumps(_safe(report), default=repr,
-                                                 allow_nan=False))
+    if module is not None:
+        for i, spec in enumerate(exercise.NETWORKS):
+            report.networks[spec.name] = write_network(
+                i, spec, module, options.get("seed", 0), Path(args.out_dir), report.phases,
+                describe)
+        for name, answer in exercise.ANSWERS.items():
+            try:
+                report.probes[name] = ProbeResult.of(answer(module))
+            except BaseException as e:  # noqa: B036
+                report.probes[name] = ProbeResult.failed(describe(e))
+    (Path(args.out_dir) / ANSWERS_FILE).write_text(report.dumps())
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: student objects' __del__ cannot run after us
 
 
-def _safe(value):
-    """Non-finite floats (not valid JSON) as strings saying what they were."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): _safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_safe(v) for v in value]
-    return value
+def write_network(index, spec, module, seed, out, phases, describe):
+    """Capture network ``index`` of the exercise into its two files; its report entry."""
+    from safetensors.torch import save
+
+    from . import capture
+    t0 = time.perf_counter()
+    try:
+        meta, tensors = capture_network(spec, module, seed, phases)
+        stem = network_stem(index)
+        (out / f"{stem}{GRAPHS_SUFFIX}").write_text(capture.dumps(meta))
+        (out / f"{stem}{TENSORS_SUFFIX}").write_bytes(save(tensors))
+        return NetworkEntry(stem=stem, seconds=round(time.perf_counter() - t0, 2))
+    except capture.CaptureError as e:
+        return NetworkEntry(error=f"{spec.label}: {e}"[:ERROR_CHARS])
+    except BaseException as e:  # noqa: B036
+        text = describe(e)  # a timeout names the object itself
+        return NetworkEntry(error=text if text.startswith(spec.label) else f"{spec.label}: {text}")
 
 
 if __name__ == "__main__":
