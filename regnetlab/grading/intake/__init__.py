@@ -16,7 +16,7 @@ not, and what of a notebook was left out.
 import ast
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .notebook import Converted, NotebookError, read_notebook, to_module
